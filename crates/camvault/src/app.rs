@@ -1,0 +1,201 @@
+//! Wiring: configuration in, a listening server out.
+//!
+//! Picks the SQL backend by URL scheme, opens the blob store, loads the
+//! master key, derives server keys, builds the senders, and binds the port.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use domain::accounts::secrets::Secrets;
+use domain::accounts::{Accounts, AccountsConfig, AccountsDeps};
+use domain::clock::{Clock, SystemClock};
+use domain::ports::Sender;
+use store::{LocalBlobStore, SqlStore};
+use tokio::net::TcpListener;
+use web::{AppState, WebSettings};
+
+use crate::config::Config;
+use crate::master_key;
+
+/// Dependencies a test may replace; production uses the defaults.
+pub struct Deps {
+    /// Time source.
+    pub clock: Arc<dyn Clock>,
+    /// Replaces the configured email sender.
+    pub email: Option<Arc<dyn Sender>>,
+    /// Replaces the configured SMS sender.
+    pub sms: Option<Arc<dyn Sender>>,
+}
+
+impl Default for Deps {
+    fn default() -> Self {
+        Deps {
+            clock: Arc::new(SystemClock),
+            email: None,
+            sms: None,
+        }
+    }
+}
+
+/// The domain services over their storage, without HTTP (also used by the CLI).
+pub struct Core {
+    /// The SQL store.
+    pub store: SqlStore,
+    /// The accounts service.
+    pub accounts: Arc<Accounts>,
+}
+
+fn email_sender(config: &Config) -> anyhow::Result<Arc<dyn Sender>> {
+    Ok(match config.delivery_email.as_str() {
+        "console" => Arc::new(delivery::ConsoleSender),
+        "smtp" => {
+            let url = config
+                .smtp_url
+                .as_deref()
+                .context("delivery_email = \"smtp\" needs smtp_url")?;
+            Arc::new(delivery::SmtpSender::new(url, &config.smtp_from)?)
+        }
+        other => bail!("delivery_email must be console or smtp, not {other:?}"),
+    })
+}
+
+fn sms_sender(config: &Config) -> anyhow::Result<Arc<dyn Sender>> {
+    Ok(match config.delivery_sms.as_str() {
+        "console" => Arc::new(delivery::ConsoleSender),
+        "webhook" => {
+            let url = config
+                .sms_webhook_url
+                .as_deref()
+                .context("delivery_sms = \"webhook\" needs sms_webhook_url")?;
+            Arc::new(delivery::WebhookSender::new(
+                url,
+                config.sms_webhook_header.as_deref(),
+            )?)
+        }
+        other => bail!("delivery_sms must be console or webhook, not {other:?}"),
+    })
+}
+
+impl Core {
+    /// Connects storage (running migrations) and builds the services.
+    pub async fn build(config: &Config, deps: Deps) -> anyhow::Result<Core> {
+        let key = master_key::load_or_create(&config.master_key_file())?;
+        let store = SqlStore::connect(&config.database_url())
+            .await
+            .context("opening the database")?;
+        let accounts = Accounts::new(
+            AccountsDeps {
+                store: Arc::new(store.clone()),
+                email: match deps.email {
+                    Some(s) => s,
+                    None => email_sender(config)?,
+                },
+                sms: match deps.sms {
+                    Some(s) => s,
+                    None => sms_sender(config)?,
+                },
+                clock: deps.clock,
+                secrets: Secrets::new(key.derive("one-time codes"), key.derive("csrf tokens")),
+            },
+            AccountsConfig {
+                session_idle: Duration::from_secs(config.session_idle_days * 24 * 3600),
+                ..AccountsConfig::default()
+            },
+        );
+        Ok(Core {
+            store,
+            accounts: Arc::new(accounts),
+        })
+    }
+}
+
+/// A bound, ready-to-run server.
+pub struct App {
+    core: Core,
+    listener: TcpListener,
+    router: axum::Router,
+    addr: SocketAddr,
+}
+
+impl App {
+    /// Builds everything and binds the listening socket.
+    pub async fn build(config: &Config, deps: Deps) -> anyhow::Result<App> {
+        let core = Core::build(config, deps).await?;
+        let blobs = LocalBlobStore::open(&config.blob_dir())?;
+        let public_url = match &config.public_url {
+            Some(u) => Some(url::Url::parse(u).context("public_url is not a URL")?),
+            None => None,
+        };
+        let settings = WebSettings {
+            secure_cookies: public_url.as_ref().is_some_and(|u| u.scheme() == "https"),
+            public_url,
+            body_limit: config.body_limit_bytes,
+            session_max_age_secs: (config.session_idle_days * 24 * 3600) as i64,
+        };
+        let router = web::router(AppState {
+            accounts: core.accounts.clone(),
+            blobs: Arc::new(blobs),
+            settings: Arc::new(settings),
+        });
+        let listener = TcpListener::bind(&config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let addr = listener.local_addr()?;
+        Ok(App {
+            core,
+            listener,
+            router,
+            addr,
+        })
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The services, for tests and the CLI.
+    pub fn core(&self) -> &Core {
+        &self.core
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests
+    /// and closes the database.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("server failed")?;
+        self.core.store.close().await;
+        Ok(())
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

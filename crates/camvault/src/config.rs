@@ -1,0 +1,222 @@
+//! The one configuration struct: defaults, then `camvault.toml`, then
+//! `CAMVAULT_*` environment variables, then command-line flags.
+
+use std::path::PathBuf;
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+/// Every setting of a camvault server. Keys are the same in the TOML file
+/// and, upper-cased with a `CAMVAULT_` prefix, in the environment.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address and port to listen on.
+    pub listen: String,
+    /// Directory for the database, blobs and master key.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; default `sqlite://<data_dir>/camvault.db`.
+    pub database_url: Option<String>,
+    /// Blob directory; default `<data_dir>/blobs`.
+    pub blob_dir: Option<PathBuf>,
+    /// Master key file; default `<data_dir>/master.key`.
+    pub master_key_file: Option<PathBuf>,
+    /// The URL people use to reach this server (`https://…` makes cookies Secure).
+    pub public_url: Option<String>,
+    /// Days of inactivity after which a session is signed out.
+    pub session_idle_days: u64,
+    /// Largest accepted request body in bytes.
+    pub body_limit_bytes: usize,
+    /// Email sender: `console` or `smtp`.
+    pub delivery_email: String,
+    /// SMTP server URL, e.g. `smtp://user:pass@mail.example.com:587?tls=required`.
+    pub smtp_url: Option<String>,
+    /// Sender mailbox for email.
+    pub smtp_from: String,
+    /// SMS sender: `console` or `webhook`.
+    pub delivery_sms: String,
+    /// SMS gateway URL for the webhook sender.
+    pub sms_webhook_url: Option<String>,
+    /// Extra header for the SMS gateway, `Name: value`.
+    pub sms_webhook_header: Option<String>,
+    /// Log format: `text` or `json`.
+    pub log_format: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            blob_dir: None,
+            master_key_file: None,
+            public_url: None,
+            session_idle_days: 30,
+            body_limit_bytes: 1024 * 1024,
+            delivery_email: "console".into(),
+            smtp_url: None,
+            smtp_from: "camvault <noreply@localhost>".into(),
+            delivery_sms: "console".into(),
+            sms_webhook_url: None,
+            sms_webhook_header: None,
+            log_format: "text".into(),
+        }
+    }
+}
+
+// Connection strings and gateway headers carry credentials: never print them.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redact = |o: &Option<String>| o.as_ref().map(|_| "[redacted]");
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &redact(&self.database_url))
+            .field("blob_dir", &self.blob_dir)
+            .field("public_url", &self.public_url)
+            .field("session_idle_days", &self.session_idle_days)
+            .field("body_limit_bytes", &self.body_limit_bytes)
+            .field("delivery_email", &self.delivery_email)
+            .field("smtp_url", &redact(&self.smtp_url))
+            .field("delivery_sms", &self.delivery_sms)
+            .field("sms_webhook_url", &redact(&self.sms_webhook_url))
+            .field("sms_webhook_header", &redact(&self.sms_webhook_header))
+            .field("log_format", &self.log_format)
+            .finish()
+    }
+}
+
+/// Values given on the command line; only those present override.
+#[derive(Debug, Default, Clone, Serialize, clap::Args)]
+pub struct ConfigArgs {
+    /// Configuration file (default: ./camvault.toml if it exists).
+    #[arg(long, global = true)]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
+    /// Address to listen on, e.g. 127.0.0.1:8080.
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    /// Data directory.
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL (sqlite://… or postgres://…).
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    /// Public URL of this server.
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+}
+
+/// The keys read from `CAMVAULT_*` variables; other variables with that
+/// prefix belong to tools around camvault (test scripts) and are ignored.
+const ENV_KEYS: &[&str] = &[
+    "listen",
+    "data_dir",
+    "database_url",
+    "blob_dir",
+    "master_key_file",
+    "public_url",
+    "session_idle_days",
+    "body_limit_bytes",
+    "delivery_email",
+    "smtp_url",
+    "smtp_from",
+    "delivery_sms",
+    "sms_webhook_url",
+    "sms_webhook_header",
+    "log_format",
+];
+
+impl Config {
+    /// Loads the layers in order of precedence.
+    pub fn load(args: &ConfigArgs) -> Result<Config, Box<figment::Error>> {
+        let file = args
+            .config
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("camvault.toml"));
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        if args.config.is_some() || file.exists() {
+            fig = fig.merge(Toml::file_exact(file));
+        }
+        fig.merge(Env::prefixed("CAMVAULT_").only(ENV_KEYS))
+            .merge(Serialized::defaults(args))
+            .extract()
+            .map_err(Box::new)
+    }
+
+    /// The database URL in force.
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("camvault.db").display()))
+    }
+
+    /// The blob directory in force.
+    pub fn blob_dir(&self) -> PathBuf {
+        self.blob_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("blobs"))
+    }
+
+    /// The master key file in force.
+    pub fn master_key_file(&self) -> PathBuf {
+        self.master_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("master.key"))
+    }
+}
+
+// figment's Jail closure must return figment::Error, which is large by design.
+#[allow(clippy::result_large_err)]
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_environment_beats_file_beats_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "camvault.toml",
+                "listen = \"127.0.0.1:1111\"\ndata_dir = \"/file\"\nsession_idle_days = 7\n",
+            )?;
+            jail.set_env("CAMVAULT_DATA_DIR", "/env");
+            jail.set_env("CAMVAULT_TEST_DATABASE_URL", "ignored");
+            jail.set_env("CAMVAULT_BIN", "ignored");
+            let args = ConfigArgs {
+                listen: Some("127.0.0.1:3333".into()),
+                ..ConfigArgs::default()
+            };
+            let c = Config::load(&args).map_err(|e| e.to_string())?;
+            assert_eq!(c.listen, "127.0.0.1:3333");
+            assert_eq!(c.data_dir, PathBuf::from("/env"));
+            assert_eq!(c.session_idle_days, 7);
+            assert_eq!(c.body_limit_bytes, 1024 * 1024);
+            assert_eq!(c.database_url(), "sqlite:///env/camvault.db");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_in_the_file_are_refused() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("camvault.toml", "lisen = \"x\"\n")?;
+            assert!(Config::load(&ConfigArgs::default()).is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn debug_hides_credentials() {
+        let c = Config {
+            database_url: Some("postgres://u:secretpw@h/db".into()),
+            ..Config::default()
+        };
+        assert!(!format!("{c:?}").contains("secretpw"));
+    }
+}

@@ -1,0 +1,8 @@
+//! The camvault server as a library: configuration, wiring and the command
+//! line, so integration tests start exactly what `camvault serve` starts.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod logging;
+pub mod master_key;

@@ -1,0 +1,175 @@
+//! Signing in by password or one-time code (A2), with throttling (G7).
+//!
+//! Every failure looks the same from outside (401, same timing), whether the
+//! name exists or not, so sign-in cannot be used to find accounts.
+
+use super::contact::Address;
+use super::password::{self, Password};
+use super::secrets::{random_token, token_hash};
+use super::throttle::ThrottlePolicy;
+use super::username::Username;
+use super::{Accounts, SignedIn};
+use crate::ports::{Account, CodePurpose, Contact};
+use crate::{Error, Result};
+
+/// Throttle keys for one sign-in attempt.
+struct Keys {
+    login: String,
+    ip: String,
+}
+
+impl Keys {
+    fn new(login: &str, ip: &str) -> Self {
+        Keys {
+            login: format!("login:{}", login.trim().to_lowercase()),
+            ip: format!("ip:{ip}"),
+        }
+    }
+}
+
+impl Accounts {
+    /// Refuses with `Throttled` while either key is locked.
+    async fn check_throttle(&self, keys: &Keys) -> Result<()> {
+        let now = self.clock.now();
+        let mut wait = 0;
+        for (key, policy) in [
+            (&keys.login, ThrottlePolicy::PER_ACCOUNT),
+            (&keys.ip, ThrottlePolicy::PER_IP),
+        ] {
+            if let Some(rec) = self.store.throttle(key).await? {
+                if rec.updated_at.plus(policy.window) < now {
+                    self.store.clear(key).await?;
+                } else if now < rec.locked_until {
+                    wait = wait.max(now.secs_until(rec.locked_until));
+                }
+            }
+        }
+        if wait > 0 {
+            return Err(Error::Throttled {
+                retry_after_secs: wait,
+            });
+        }
+        Ok(())
+    }
+
+    /// Counts a failure on both keys and locks those past their allowance.
+    async fn record_failure(&self, keys: &Keys) -> Result<()> {
+        let now = self.clock.now();
+        for (key, policy) in [
+            (&keys.login, ThrottlePolicy::PER_ACCOUNT),
+            (&keys.ip, ThrottlePolicy::PER_IP),
+        ] {
+            let failures = self.store.record_failure(key, now).await?;
+            if let Some(until) = policy.locked_until(failures, now) {
+                self.store.lock(key, until).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Finds the account a sign-in name refers to: a username, or a verified
+    /// email address or phone number. Unverified contacts never match (A1).
+    async fn resolve_login(&self, login: &str) -> Result<Option<(Account, Option<Contact>)>> {
+        let login = login.trim();
+        if login.contains('@') || login.starts_with('+') {
+            let Ok(address) = Address::parse_any(login) else {
+                return Ok(None);
+            };
+            let Some(contact) = self.store.verified_contact(&address).await? else {
+                return Ok(None);
+            };
+            let account = self.store.account(contact.account_id).await?;
+            return Ok(account.map(|a| (a, Some(contact))));
+        }
+        let Ok(username) = Username::parse(login) else {
+            return Ok(None);
+        };
+        let account = self.store.account_by_username(username.as_str()).await?;
+        Ok(account.map(|a| (a, None)))
+    }
+
+    /// Signs in with a username (or verified contact) and password.
+    pub async fn sign_in_with_password(
+        &self,
+        login: &str,
+        password: &Password,
+        ip: &str,
+        user_agent: Option<&str>,
+    ) -> Result<SignedIn> {
+        let keys = Keys::new(login, ip);
+        self.check_throttle(&keys).await?;
+        let found = self.resolve_login(login).await?;
+        let hash = found.as_ref().map(|(a, _)| a.password_hash.as_str());
+        if !password::verify(password, hash).await {
+            self.record_failure(&keys).await?;
+            tracing::info!("password sign-in refused");
+            return Err(Error::Unauthenticated);
+        }
+        let Some((account, _)) = found else {
+            return Err(Error::Unauthenticated);
+        };
+        self.store.clear(&keys.login).await?;
+        self.start_session(account, user_agent).await
+    }
+
+    /// Sends a sign-in code to a verified contact. Answers the same whether
+    /// or not the address belongs to anyone.
+    pub async fn request_sign_in_code(&self, contact: &str, ip: &str) -> Result<()> {
+        let keys = Keys::new(contact, ip);
+        self.check_throttle(&keys).await?;
+        if let Some((_, Some(contact))) = self.resolve_login(contact).await? {
+            match self.send_code(&contact, CodePurpose::Login).await {
+                // A resend that comes too soon is dropped silently: telling
+                // the caller would reveal that the address is registered.
+                Ok(()) | Err(Error::Throttled { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Signs in with a one-time code sent to a verified contact.
+    pub async fn sign_in_with_code(
+        &self,
+        contact: &str,
+        code: &str,
+        ip: &str,
+        user_agent: Option<&str>,
+    ) -> Result<SignedIn> {
+        let keys = Keys::new(contact, ip);
+        self.check_throttle(&keys).await?;
+        let Some((account, Some(contact))) = self.resolve_login(contact).await? else {
+            self.record_failure(&keys).await?;
+            return Err(Error::Unauthenticated);
+        };
+        if let Err(e) = self.check_code(&contact, CodePurpose::Login, code).await {
+            self.record_failure(&keys).await?;
+            tracing::info!(error = %e, "code sign-in refused");
+            return Err(Error::Unauthenticated);
+        }
+        self.store.clear(&keys.login).await?;
+        self.start_session(account, user_agent).await
+    }
+
+    /// Creates a session for an account that has just proved who it is.
+    pub(super) async fn start_session(
+        &self,
+        account: Account,
+        user_agent: Option<&str>,
+    ) -> Result<SignedIn> {
+        let token = random_token();
+        let hash = token_hash(&token);
+        let ua = user_agent.map(|s| s.chars().take(200).collect::<String>());
+        let session_id = self
+            .store
+            .create_session(account.id, &hash, ua.as_deref(), self.clock.now())
+            .await?;
+        tracing::info!(account = %account.id, session = %session_id, "signed in");
+        Ok(SignedIn {
+            token,
+            session_id,
+            csrf_token: self.secrets.csrf_token(&hash),
+            account,
+        })
+    }
+}

@@ -1,0 +1,66 @@
+//! The domain's one error type; `web` maps each variant to an HTTP status.
+
+/// Everything a domain operation can refuse or fail with.
+///
+/// Variants carry context (which field, which limit) but never personal
+/// data, so they are safe to log.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The named thing does not exist or is not visible to the caller.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// No valid credentials; deliberately silent about whether the user exists.
+    #[error("authentication required")]
+    Unauthenticated,
+    /// Credentials are valid but do not allow this action.
+    #[error("forbidden")]
+    Forbidden,
+    /// A field failed validation.
+    #[error("invalid {field}: {reason}")]
+    Invalid {
+        /// Which input field.
+        field: &'static str,
+        /// Why, in words safe to show the user.
+        reason: String,
+    },
+    /// The password breaks the password policy (promise G7).
+    #[error("weak password: {0}")]
+    WeakPassword(&'static str),
+    /// A unique thing (username, contact) is already taken.
+    #[error("{0} already taken")]
+    Taken(&'static str),
+    /// Too many attempts; try again after the given number of seconds.
+    #[error("too many attempts, retry after {retry_after_secs}s")]
+    Throttled {
+        /// Seconds until the next attempt is allowed.
+        retry_after_secs: u64,
+    },
+    /// A one-time code is wrong.
+    #[error("wrong code")]
+    WrongCode,
+    /// A one-time code expired or was never issued.
+    #[error("code expired")]
+    CodeExpired,
+    /// A one-time code was guessed wrongly too often and is void.
+    #[error("code attempts exhausted")]
+    CodeAttemptsExhausted,
+    /// A message could not be handed to the delivery service.
+    #[error("delivery failed: {0}")]
+    Delivery(String),
+    /// The storage backend failed.
+    #[error("storage: {0}")]
+    Storage(String),
+}
+
+/// Shorthand for domain results.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Builds an [`Error::Invalid`] for `field`.
+    pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        Error::Invalid {
+            field,
+            reason: reason.into(),
+        }
+    }
+}

@@ -1,0 +1,366 @@
+//! Storage and delivery ports: what the domain needs from the outside.
+//!
+//! Each trait is a contract that `store` implements once per backend
+//! (SQLite, PostgreSQL) and that the same tests run against. Methods return
+//! [`Error::Taken`](crate::Error::Taken) on a uniqueness conflict and
+//! [`Error::Storage`](crate::Error::Storage) on any backend failure.
+
+use async_trait::async_trait;
+
+use crate::accounts::contact::{Address, ContactKind};
+use crate::clock::Timestamp;
+use crate::ids::{AccountId, ApiTokenId, ContactId, SessionId};
+use crate::Result;
+
+/// What an account may do beyond its own data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// A household member.
+    User,
+    /// Operator staff who answer support requests.
+    Support,
+    /// Operator staff who administer the instance.
+    Admin,
+}
+
+impl Role {
+    /// The storage name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Support => "support",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Parses the storage name; unknown names fall back to the least privilege.
+    pub fn from_stored(s: &str) -> Role {
+        match s {
+            "admin" => Role::Admin,
+            "support" => Role::Support,
+            _ => Role::User,
+        }
+    }
+}
+
+/// An account as stored.
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// Its id.
+    pub id: AccountId,
+    /// Normalised username.
+    pub username: String,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+    /// Its role.
+    pub role: Role,
+    /// When it was created.
+    pub created_at: Timestamp,
+}
+
+/// Whether a contact is the account's current one or a replacement waiting
+/// for verification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContactState {
+    /// The contact in use (verified or not).
+    Current,
+    /// A new address that replaces the current one once verified (A4).
+    Pending,
+}
+
+impl ContactState {
+    /// The storage name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContactState::Current => "current",
+            ContactState::Pending => "pending",
+        }
+    }
+
+    /// Parses the storage name.
+    pub fn from_stored(s: &str) -> ContactState {
+        if s == "pending" {
+            ContactState::Pending
+        } else {
+            ContactState::Current
+        }
+    }
+}
+
+/// A contact as stored.
+#[derive(Debug, Clone)]
+pub struct Contact {
+    /// Its id.
+    pub id: ContactId,
+    /// Owner.
+    pub account_id: AccountId,
+    /// The address.
+    pub address: Address,
+    /// Current or pending replacement.
+    pub state: ContactState,
+    /// When the one-time code proved it, if it has been.
+    pub verified_at: Option<Timestamp>,
+}
+
+impl Contact {
+    /// Only verified current contacts may receive anything or sign in (A1, A4).
+    pub fn is_deliverable(&self) -> bool {
+        self.state == ContactState::Current && self.verified_at.is_some()
+    }
+}
+
+/// What a one-time code is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodePurpose {
+    /// Proving a contact belongs to the account.
+    Verify,
+    /// Signing in without a password.
+    Login,
+}
+
+impl CodePurpose {
+    /// The storage name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CodePurpose::Verify => "verify",
+            CodePurpose::Login => "login",
+        }
+    }
+}
+
+/// A one-time code as stored (hash only).
+#[derive(Debug, Clone)]
+pub struct CodeRecord {
+    /// Row id.
+    pub id: i64,
+    /// Keyed hash of the code.
+    pub code_hash: String,
+    /// Wrong guesses so far.
+    pub attempts: i64,
+    /// When it stops working.
+    pub expires_at: Timestamp,
+    /// When it was issued.
+    pub created_at: Timestamp,
+}
+
+/// A browser session as stored (the token itself is never stored).
+#[derive(Debug, Clone)]
+pub struct SessionRecord {
+    /// Its id.
+    pub id: SessionId,
+    /// Owner.
+    pub account_id: AccountId,
+    /// SHA-256 of the cookie token.
+    pub token_hash: String,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// Last authenticated request (updated at most once a minute).
+    pub last_seen_at: Timestamp,
+    /// Browser description, truncated, for the session list.
+    pub user_agent: Option<String>,
+}
+
+/// A personal API token as stored (hash only).
+#[derive(Debug, Clone)]
+pub struct ApiTokenRecord {
+    /// Its id.
+    pub id: ApiTokenId,
+    /// Owner.
+    pub account_id: AccountId,
+    /// The owner's label for it.
+    pub name: String,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// Last use (updated at most once a minute).
+    pub last_used_at: Option<Timestamp>,
+}
+
+/// A throttle counter.
+#[derive(Debug, Clone, Copy)]
+pub struct ThrottleRecord {
+    /// Failures counted in the current window.
+    pub failures: i64,
+    /// Locked until this instant (epoch 0 when not locked).
+    pub locked_until: Timestamp,
+    /// Last failure.
+    pub updated_at: Timestamp,
+}
+
+/// A new account with its initial, unverified contacts.
+#[derive(Debug)]
+pub struct NewAccount {
+    /// Normalised username.
+    pub username: String,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+    /// Role.
+    pub role: Role,
+    /// Initial contacts, unverified.
+    pub contacts: Vec<Address>,
+    /// Creation time.
+    pub now: Timestamp,
+}
+
+/// Accounts and their contacts.
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    /// Creates the account and its contacts in one transaction;
+    /// `Taken("username")` if the name exists.
+    async fn create_account(&self, new: NewAccount) -> Result<AccountId>;
+    /// The account with this id.
+    async fn account(&self, id: AccountId) -> Result<Option<Account>>;
+    /// The account with this normalised username.
+    async fn account_by_username(&self, username: &str) -> Result<Option<Account>>;
+    /// Whether any admin account exists.
+    async fn admin_exists(&self) -> Result<bool>;
+    /// Replaces the password hash.
+    async fn set_password_hash(&self, id: AccountId, hash: &str) -> Result<()>;
+    /// All contacts of an account, current and pending.
+    async fn contacts(&self, id: AccountId) -> Result<Vec<Contact>>;
+    /// The verified current contact with this address, whoever owns it.
+    async fn verified_contact(&self, address: &Address) -> Result<Option<Contact>>;
+    /// Adds a contact, replacing the account's existing one of the same kind and state.
+    async fn put_contact(
+        &self,
+        id: AccountId,
+        address: &Address,
+        state: ContactState,
+        now: Timestamp,
+    ) -> Result<ContactId>;
+    /// Marks a current contact verified; `Taken("contact")` if another
+    /// account verified the same address first.
+    async fn mark_verified(&self, contact: ContactId, now: Timestamp) -> Result<()>;
+    /// In one transaction: deletes the account's current contact of the
+    /// pending one's kind (with its codes) and makes the pending one current
+    /// and verified; `Taken("contact")` on conflict.
+    async fn promote_pending(&self, pending: ContactId, now: Timestamp) -> Result<()>;
+    /// Removes a contact of the account (and its codes).
+    async fn delete_contact(&self, id: AccountId, kind: ContactKind) -> Result<()>;
+}
+
+/// One-time codes.
+#[async_trait]
+pub trait CodeStore: Send + Sync {
+    /// Stores a code, replacing any earlier one for the same contact and purpose.
+    async fn put_code(
+        &self,
+        contact: ContactId,
+        purpose: CodePurpose,
+        code_hash: &str,
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<()>;
+    /// The live code for a contact and purpose.
+    async fn code(&self, contact: ContactId, purpose: CodePurpose) -> Result<Option<CodeRecord>>;
+    /// Counts one wrong guess; returns the new count.
+    async fn bump_code_attempts(&self, code_id: i64) -> Result<i64>;
+    /// Deletes a code (used, expired or exhausted).
+    async fn delete_code(&self, code_id: i64) -> Result<()>;
+}
+
+/// Sessions and personal API tokens.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Stores a new session.
+    async fn create_session(
+        &self,
+        account: AccountId,
+        token_hash: &str,
+        user_agent: Option<&str>,
+        now: Timestamp,
+    ) -> Result<SessionId>;
+    /// The session with this token hash.
+    async fn session_by_token_hash(&self, hash: &str) -> Result<Option<SessionRecord>>;
+    /// Records activity.
+    async fn touch_session(&self, id: SessionId, now: Timestamp) -> Result<()>;
+    /// All sessions of an account, newest first.
+    async fn sessions_of(&self, account: AccountId) -> Result<Vec<SessionRecord>>;
+    /// Deletes one of the account's sessions; false if it had none with that id.
+    async fn delete_session(&self, account: AccountId, id: SessionId) -> Result<bool>;
+    /// Deletes all of the account's sessions except `keep`; returns how many.
+    async fn delete_other_sessions(
+        &self,
+        account: AccountId,
+        keep: Option<SessionId>,
+    ) -> Result<u64>;
+    /// Stores a new API token.
+    async fn create_api_token(
+        &self,
+        account: AccountId,
+        name: &str,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<ApiTokenId>;
+    /// The API token with this hash.
+    async fn api_token_by_hash(&self, hash: &str) -> Result<Option<ApiTokenRecord>>;
+    /// Records use of a token.
+    async fn touch_api_token(&self, id: ApiTokenId, now: Timestamp) -> Result<()>;
+    /// The account's API tokens.
+    async fn api_tokens_of(&self, account: AccountId) -> Result<Vec<ApiTokenRecord>>;
+    /// Revokes one of the account's tokens; false if none had that id.
+    async fn delete_api_token(&self, account: AccountId, id: ApiTokenId) -> Result<bool>;
+}
+
+/// Failure counters for throttling.
+#[async_trait]
+pub trait ThrottleStore: Send + Sync {
+    /// The counter for `key`.
+    async fn throttle(&self, key: &str) -> Result<Option<ThrottleRecord>>;
+    /// Atomically counts one failure; returns the new count.
+    async fn record_failure(&self, key: &str, now: Timestamp) -> Result<i64>;
+    /// Locks the key until `until`.
+    async fn lock(&self, key: &str, until: Timestamp) -> Result<()>;
+    /// Forgets the key.
+    async fn clear(&self, key: &str) -> Result<()>;
+}
+
+/// Small instance-wide values (e.g. the first-admin setup token hash).
+#[async_trait]
+pub trait SettingStore: Send + Sync {
+    /// Reads a value.
+    async fn setting(&self, name: &str) -> Result<Option<String>>;
+    /// Writes a value.
+    async fn set_setting(&self, name: &str, value: &str) -> Result<()>;
+    /// Removes a value.
+    async fn delete_setting(&self, name: &str) -> Result<()>;
+}
+
+/// Everything the identity rules need from storage, as one object.
+#[async_trait]
+pub trait IdentityStore:
+    AccountStore + CodeStore + SessionStore + ThrottleStore + SettingStore
+{
+    /// Checks the database answers (readiness).
+    async fn ping(&self) -> Result<()>;
+}
+
+/// A message to one address.
+#[derive(Debug, Clone)]
+pub struct Message {
+    /// Recipient.
+    pub to: Address,
+    /// Subject line (email) or ignored (SMS).
+    pub subject: String,
+    /// Plain-text body.
+    pub body: String,
+}
+
+/// Hands messages to a delivery service (SMTP, SMS gateway, console).
+#[async_trait]
+pub trait Sender: Send + Sync {
+    /// Delivers one message; an error means it was not accepted.
+    async fn send(&self, message: &Message) -> Result<()>;
+}
+
+/// Where media and other blobs live.
+#[async_trait]
+pub trait BlobStore: Send + Sync {
+    /// Stores `bytes` under `key`, replacing any earlier blob.
+    async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<()>;
+    /// Reads the blob under `key`.
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>>;
+    /// Deletes the blob under `key` (no error if absent).
+    async fn delete(&self, key: &str) -> Result<()>;
+    /// Checks the store accepts writes (readiness).
+    async fn check(&self) -> Result<()>;
+}

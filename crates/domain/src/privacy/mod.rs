@@ -1,0 +1,3 @@
+//! Privacy rules shared by every layer.
+
+pub mod masking;

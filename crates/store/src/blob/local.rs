@@ -1,0 +1,86 @@
+//! Blobs on the local disk, through object_store's filesystem backend so the
+//! S3 backend later shares the same code path.
+
+use std::path::Path;
+
+use async_trait::async_trait;
+use domain::ports::BlobStore;
+use domain::{Error, Result};
+use object_store::local::LocalFileSystem;
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, PutPayload};
+
+/// A blob store rooted at a directory.
+#[derive(Debug)]
+pub struct LocalBlobStore {
+    inner: LocalFileSystem,
+}
+
+fn storage(e: impl std::fmt::Display) -> Error {
+    Error::Storage(e.to_string())
+}
+
+impl LocalBlobStore {
+    /// Opens (creating if needed) the blob directory.
+    pub fn open(dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(storage)?;
+        let inner = LocalFileSystem::new_with_prefix(dir).map_err(storage)?;
+        Ok(LocalBlobStore { inner })
+    }
+}
+
+#[async_trait]
+impl BlobStore for LocalBlobStore {
+    async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<()> {
+        self.inner
+            .put(&ObjectPath::from(key), PutPayload::from(bytes))
+            .await
+            .map_err(storage)?;
+        Ok(())
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        match self.inner.get(&ObjectPath::from(key)).await {
+            Ok(r) => Ok(Some(r.bytes().await.map_err(storage)?.to_vec())),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(storage(e)),
+        }
+    }
+
+    async fn delete(&self, key: &str) -> Result<()> {
+        match self.inner.delete(&ObjectPath::from(key)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(storage(e)),
+        }
+    }
+
+    async fn check(&self) -> Result<()> {
+        // A write and a read prove the directory exists and is writable.
+        let key = ".readyz";
+        self.put(key, b"ok".to_vec()).await?;
+        match self.get(key).await? {
+            Some(b) if b == b"ok" => Ok(()),
+            _ => Err(Error::Storage("blob probe read back wrong".into())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn put_get_delete_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalBlobStore::open(&dir.path().join("blobs")).unwrap();
+        store.check().await.unwrap();
+        store.put("a/b/c", b"hello".to_vec()).await.unwrap();
+        assert_eq!(
+            store.get("a/b/c").await.unwrap().as_deref(),
+            Some(&b"hello"[..])
+        );
+        store.delete("a/b/c").await.unwrap();
+        assert_eq!(store.get("a/b/c").await.unwrap(), None);
+        store.delete("a/b/c").await.unwrap();
+    }
+}

@@ -1,0 +1,3 @@
+//! Blob stores: where encrypted media lives, behind `domain::ports::BlobStore`.
+
+pub mod local;

@@ -1,0 +1,108 @@
+//! The SQL store: connection, migrations and error mapping.
+
+mod accounts;
+mod codes;
+mod sessions;
+mod settings;
+mod throttles;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use domain::ports::IdentityStore;
+use domain::Error;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// A connection pool of either backend.
+#[derive(Clone, Debug)]
+pub enum Db {
+    /// Embedded SQLite (WAL, foreign keys on).
+    Sqlite(SqlitePool),
+    /// PostgreSQL.
+    Postgres(PgPool),
+}
+
+/// The SQL implementation of every domain storage port.
+#[derive(Clone, Debug)]
+pub struct SqlStore {
+    db: Db,
+}
+
+impl SqlStore {
+    /// Connects to `url` (`sqlite://path` or `postgres://…`) and runs the
+    /// migrations of that dialect.
+    pub async fn connect(url: &str) -> Result<Self, Error> {
+        let db = if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)
+                .map_err(storage)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                // NORMAL is durable in WAL mode except for the last commit
+                // on power loss, which the WAL design accepts.
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(5));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(opts)
+                .await
+                .map_err(storage)?;
+            SQLITE_MIGRATIONS.run(&pool).await.map_err(storage)?;
+            Db::Sqlite(pool)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let opts = PgConnectOptions::from_str(url).map_err(storage)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts)
+                .await
+                .map_err(storage)?;
+            POSTGRES_MIGRATIONS.run(&pool).await.map_err(storage)?;
+            Db::Postgres(pool)
+        } else {
+            return Err(Error::Storage(
+                "database URL must start with sqlite: or postgres:".into(),
+            ));
+        };
+        Ok(SqlStore { db })
+    }
+
+    /// Which backend this is ("sqlite" or "postgres").
+    pub fn backend(&self) -> &'static str {
+        match self.db {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Waits for in-flight queries and closes every connection.
+    pub async fn close(&self) {
+        on_db!(&self.db, p => p.close().await)
+    }
+}
+
+#[async_trait]
+impl IdentityStore for SqlStore {
+    async fn ping(&self) -> domain::Result<()> {
+        on_db!(&self.db, p => sqlx::query("SELECT 1").execute(p).await.map(|_| ()).map_err(storage))
+    }
+}
+
+/// Maps a backend error; never includes bound values, so no personal data.
+pub(crate) fn storage(e: impl std::fmt::Display) -> Error {
+    Error::Storage(e.to_string())
+}
+
+/// Maps a unique-constraint violation to `Taken(what)`, anything else to storage.
+pub(crate) fn taken_or_storage(what: &'static str) -> impl Fn(sqlx::Error) -> Error {
+    move |e| match e.as_database_error() {
+        Some(d) if d.is_unique_violation() => Error::Taken(what),
+        _ => storage(e),
+    }
+}

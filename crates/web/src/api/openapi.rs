@@ -1,0 +1,84 @@
+//! The OpenAPI document (generated from the handlers by utoipa) and a
+//! server-rendered page that browses it without any script.
+
+use axum::Json;
+use maud::{html, Markup};
+use utoipa::openapi::path::Operation;
+use utoipa::OpenApi;
+
+use super::{accounts, health, sessions, setup, tokens};
+use crate::error::{ErrorBody, ErrorDetail};
+use crate::pages::layout;
+
+/// The API description.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "camvault API", description = "Accounts, sessions and tokens of a camvault server. \
+        Errors are {\"error\":{\"code\",\"message\"}}; cookie-authenticated state-changing calls need X-CSRF-Token."),
+    paths(
+        health::healthz, health::readyz,
+        accounts::register, accounts::me, accounts::change_password,
+        accounts::change_contact, accounts::verify_contact, accounts::resend_code,
+        sessions::sign_in, sessions::request_code, sessions::sign_in_with_code,
+        sessions::list, sessions::sign_out, sessions::revoke,
+        tokens::create, tokens::list, tokens::revoke,
+        setup::complete,
+    ),
+    components(schemas(ErrorBody, ErrorDetail)),
+    tags(
+        (name = "accounts", description = "Registration, profile, contacts, password"),
+        (name = "sessions", description = "Sign-in by password or one-time code, sessions"),
+        (name = "tokens", description = "Personal API tokens for scripts"),
+        (name = "setup", description = "First administrator"),
+        (name = "health", description = "Liveness and readiness"),
+    )
+)]
+pub struct ApiDoc;
+
+/// `GET /api/openapi.json`.
+pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+/// `GET /api/docs`: every operation with its summary, body and answers.
+pub async fn docs_page() -> Markup {
+    let doc = ApiDoc::openapi();
+    let mut ops: Vec<(String, &'static str, Operation)> = Vec::new();
+    for (path, item) in doc.paths.paths {
+        let methods = [
+            ("GET", item.get),
+            ("POST", item.post),
+            ("PUT", item.put),
+            ("DELETE", item.delete),
+            ("PATCH", item.patch),
+        ];
+        for (method, op) in methods {
+            if let Some(op) = op {
+                ops.push((path.clone(), method, op));
+            }
+        }
+    }
+    layout::page(
+        "API reference",
+        None,
+        html! {
+            h1 { "camvault API" }
+            p { "Machine-readable: " a href="/api/openapi.json" { "/api/openapi.json" } " (OpenAPI 3.1)." }
+            p { "Errors look like " code { "{\"error\":{\"code\":\"…\",\"message\":\"…\"}}" }
+                ". Calls signed in by cookie that change state send the session's CSRF token in "
+                code { "X-CSRF-Token" } "; scripts use " code { "Authorization: Bearer cvt_…" } "." }
+            @for (path, method, op) in &ops {
+                section.op {
+                    h2 { span.method { (method) } " " code { (path) } }
+                    @if let Some(s) = &op.summary { p { (s) } }
+                    @if let Some(d) = &op.description { p.muted { (d) } }
+                    ul {
+                        @for (status, _) in &op.responses.responses {
+                            li { code { (status) } }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}

@@ -1,0 +1,165 @@
+//! Request extractors: typed JSON bodies with our errors, the authenticated
+//! caller (cookie or bearer token, with CSRF checks), and client facts.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, Method};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use domain::accounts::{Authenticated, Credential, SignedIn};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "camvault_session";
+/// The header that carries the CSRF token on cookie-authenticated API calls.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// A JSON body whose rejections become our error format.
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct AppJson<T>(pub T);
+
+/// A form body whose rejections become our error format.
+#[derive(FromRequest)]
+#[from_request(via(axum::Form), rejection(ApiError))]
+pub struct AppForm<T>(pub T);
+
+/// Who is calling, resolved from `Authorization: Bearer` or the session
+/// cookie. Cookie-authenticated state-changing calls must carry the
+/// session's CSRF token in `X-CSRF-Token`.
+#[derive(Debug, Clone)]
+pub struct CurrentUser(pub Authenticated);
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+async fn authenticate(parts: &Parts, state: &AppState) -> Result<Authenticated, ApiError> {
+    if let Some(token) = bearer(&parts.headers) {
+        return Ok(state.accounts.authenticate_api_token(token).await?);
+    }
+    let jar = CookieJar::from_headers(&parts.headers);
+    let token = jar
+        .get(SESSION_COOKIE)
+        .map(|c| c.value().to_string())
+        .ok_or_else(ApiError::unauthenticated)?;
+    Ok(state.accounts.authenticate_session(&token).await?)
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let who = authenticate(parts, state).await?;
+        if let Credential::Session { csrf_token, .. } = &who.credential {
+            if !is_safe(&parts.method) {
+                let given = parts
+                    .headers
+                    .get(CSRF_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                if !domain::accounts::secrets::same_hash(given, csrf_token) {
+                    return Err(ApiError::csrf());
+                }
+            }
+        }
+        Ok(CurrentUser(who))
+    }
+}
+
+/// The signed-in user of a page; anyone else is sent to the sign-in page.
+/// Page forms check the CSRF token themselves with [`PageUser::check_csrf`].
+#[derive(Debug, Clone)]
+pub struct PageUser(pub Authenticated);
+
+impl PageUser {
+    /// The CSRF token to embed in this user's forms.
+    pub fn csrf(&self) -> &str {
+        match &self.0.credential {
+            Credential::Session { csrf_token, .. } => csrf_token,
+            Credential::ApiToken(_) => "",
+        }
+    }
+
+    /// Refuses a form whose CSRF field does not match the session's.
+    pub fn check_csrf(&self, given: &str) -> Result<(), ApiError> {
+        let expected = self.csrf();
+        if expected.is_empty() || !domain::accounts::secrets::same_hash(given, expected) {
+            return Err(ApiError::csrf());
+        }
+        Ok(())
+    }
+}
+
+impl FromRequestParts<AppState> for PageUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) else {
+            return Err(Redirect::to("/signin").into_response());
+        };
+        match state.accounts.authenticate_session(&token).await {
+            Ok(who) => Ok(PageUser(who)),
+            Err(domain::Error::Unauthenticated) => Err(Redirect::to("/signin").into_response()),
+            Err(e) => Err(ApiError::from(e).into_response()),
+        }
+    }
+}
+
+/// Facts about the client used for throttling and the session list.
+#[derive(Debug, Clone)]
+pub struct Client {
+    /// The peer address (the proxy's, until trusted-proxy support exists).
+    pub ip: String,
+    /// The `User-Agent` header, if any.
+    pub user_agent: Option<String>,
+}
+
+impl FromRequestParts<AppState> for Client {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, ApiError> {
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ci| ci.0.ip().to_string())
+            .unwrap_or_else(|| "unknown".to_string());
+        let user_agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        Ok(Client { ip, user_agent })
+    }
+}
+
+/// The `Set-Cookie` jar that starts a session.
+pub fn session_cookie(jar: CookieJar, signed_in: &SignedIn, state: &AppState) -> CookieJar {
+    let cookie = Cookie::build((SESSION_COOKIE, signed_in.token.clone()))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.settings.secure_cookies)
+        .max_age(time::Duration::seconds(state.settings.session_max_age_secs))
+        .build();
+    jar.add(cookie)
+}
+
+/// The `Set-Cookie` jar that ends a session in the browser.
+pub fn clear_session_cookie(jar: CookieJar) -> CookieJar {
+    jar.remove(Cookie::build(SESSION_COOKIE).path("/").build())
+}

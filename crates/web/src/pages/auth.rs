@@ -1,0 +1,350 @@
+//! Sign-up, contact verification, sign-in (password or code) and sign-out.
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::CookieJar;
+use domain::accounts::contact::ContactKind;
+use domain::accounts::password::Password;
+use domain::accounts::Registration;
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use super::failure;
+use super::layout::{error_box, notice_box, page};
+use crate::error::ApiError;
+use crate::extract::{clear_session_cookie, session_cookie, AppForm, Client, PageUser};
+use crate::state::AppState;
+
+/// Sign-up form fields.
+#[derive(Debug, Default, Deserialize)]
+pub struct SignupForm {
+    username: String,
+    password: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    phone: String,
+}
+
+fn signup_page(form: &SignupForm, error: Option<&str>) -> Markup {
+    page(
+        "Sign up",
+        None,
+        html! {
+            h1 { "Create your account" }
+            (error_box(error))
+            form.card method="post" action="/signup" {
+                label { "Username" input name="username" required autocomplete="username" value=(form.username); }
+                label { "Password " small { "(at least 10 characters)" }
+                    input type="password" name="password" required minlength="10" autocomplete="new-password"; }
+                label { "Email" input type="email" name="email" autocomplete="email" value=(form.email); }
+                label { "Mobile phone " small { "(international form, e.g. +44 7700 900123)" }
+                    input type="tel" name="phone" autocomplete="tel" value=(form.phone); }
+                p.muted { "Give an email address, a phone number, or both. We send a code to confirm each." }
+                button type="submit" { "Sign up" }
+            }
+            p { "Already have an account? " a href="/signin" { "Sign in" } }
+        },
+    )
+}
+
+/// `GET /signup`.
+pub async fn signup_get() -> Markup {
+    signup_page(&SignupForm::default(), None)
+}
+
+/// `POST /signup`: registers, signs in and asks for the first code.
+pub async fn signup_post(
+    State(state): State<AppState>,
+    client: Client,
+    jar: CookieJar,
+    AppForm(form): AppForm<SignupForm>,
+) -> Response {
+    let reg = Registration {
+        username: form.username.clone(),
+        password: Password::new(form.password.clone()),
+        email: Some(form.email.clone()),
+        phone: Some(form.phone.clone()),
+    };
+    match state
+        .accounts
+        .register(reg, client.user_agent.as_deref())
+        .await
+    {
+        Ok(signed_in) => {
+            let kind = if form.email.trim().is_empty() {
+                "phone"
+            } else {
+                "email"
+            };
+            let jar = session_cookie(jar, &signed_in, &state);
+            (jar, Redirect::to(&format!("/verify?kind={kind}"))).into_response()
+        }
+        Err(e) => {
+            let (status, text) = failure(e);
+            (status, signup_page(&form, Some(&text))).into_response()
+        }
+    }
+}
+
+/// Which contact a verification page is about.
+#[derive(Debug, Deserialize)]
+pub struct KindQuery {
+    #[serde(default = "default_kind")]
+    kind: String,
+}
+
+fn default_kind() -> String {
+    "email".to_string()
+}
+
+fn verify_page(user: &PageUser, kind: &str, error: Option<&str>, notice: Option<&str>) -> Markup {
+    let what = if kind == "phone" { "phone" } else { "email" };
+    page(
+        "Confirm your contact",
+        Some(user),
+        html! {
+            h1 { "Enter the code" }
+            (notice_box(notice))
+            (error_box(error))
+            p { "We sent a six-digit code to your " (what) ". It works for 10 minutes." }
+            form.card method="post" action="/verify" {
+                input type="hidden" name="csrf" value=(user.csrf());
+                input type="hidden" name="kind" value=(what);
+                label { "Code" input name="code" inputmode="numeric" autocomplete="one-time-code"
+                    pattern="[0-9]{6}" maxlength="6" required; }
+                button type="submit" { "Confirm" }
+            }
+            form.inline method="post" action="/verify/resend" {
+                input type="hidden" name="csrf" value=(user.csrf());
+                input type="hidden" name="kind" value=(what);
+                button.link type="submit" { "Send a new code" }
+            }
+        },
+    )
+}
+
+/// `GET /verify?kind=email|phone`.
+pub async fn verify_get(user: PageUser, Query(q): Query<KindQuery>) -> Markup {
+    verify_page(&user, &q.kind, None, None)
+}
+
+/// Verification form fields.
+#[derive(Debug, Deserialize)]
+pub struct VerifyForm {
+    csrf: String,
+    kind: String,
+    #[serde(default)]
+    code: String,
+}
+
+/// `POST /verify`.
+pub async fn verify_post(
+    State(state): State<AppState>,
+    user: PageUser,
+    AppForm(form): AppForm<VerifyForm>,
+) -> Result<Response, ApiError> {
+    user.check_csrf(&form.csrf)?;
+    let kind = ContactKind::parse(&form.kind)?;
+    match state
+        .accounts
+        .verify_contact(user.0.account.id, kind, &form.code)
+        .await
+    {
+        Ok(()) => Ok(Redirect::to("/account").into_response()),
+        Err(e) => {
+            let (status, text) = failure(e);
+            Ok((status, verify_page(&user, &form.kind, Some(&text), None)).into_response())
+        }
+    }
+}
+
+/// `POST /verify/resend`.
+pub async fn resend_post(
+    State(state): State<AppState>,
+    user: PageUser,
+    AppForm(form): AppForm<VerifyForm>,
+) -> Result<Response, ApiError> {
+    user.check_csrf(&form.csrf)?;
+    let kind = ContactKind::parse(&form.kind)?;
+    Ok(
+        match state
+            .accounts
+            .resend_verification(user.0.account.id, kind)
+            .await
+        {
+            Ok(()) => verify_page(&user, &form.kind, None, Some("A new code is on its way."))
+                .into_response(),
+            Err(e) => {
+                let (status, text) = failure(e);
+                (status, verify_page(&user, &form.kind, Some(&text), None)).into_response()
+            }
+        },
+    )
+}
+
+fn signin_page(login: &str, error: Option<&str>, code_for: Option<&str>) -> Markup {
+    page(
+        "Sign in",
+        None,
+        html! {
+            h1 { "Sign in" }
+            (error_box(error))
+            @if let Some(contact) = code_for {
+                (notice_box(Some("If that address belongs to an account, a code is on its way.")))
+                form.card method="post" action="/signin/code" {
+                    input type="hidden" name="contact" value=(contact);
+                    label { "Code" input name="code" inputmode="numeric" autocomplete="one-time-code"
+                        pattern="[0-9]{6}" maxlength="6" required; }
+                    button type="submit" { "Sign in with code" }
+                }
+            }
+            form.card method="post" action="/signin" {
+                label { "Username, email or phone" input name="login" required autocomplete="username" value=(login); }
+                label { "Password" input type="password" name="password" required autocomplete="current-password"; }
+                button type="submit" { "Sign in" }
+            }
+            details {
+                summary { "Sign in with a code instead" }
+                form.card method="post" action="/signin/code-request" {
+                    label { "Verified email or phone" input name="contact" required; }
+                    button type="submit" { "Send me a code" }
+                }
+            }
+            p { "New here? " a href="/signup" { "Create an account" } }
+        },
+    )
+}
+
+/// `GET /signin`.
+pub async fn signin_get() -> Markup {
+    signin_page("", None, None)
+}
+
+/// Password sign-in form fields.
+#[derive(Debug, Deserialize)]
+pub struct SigninForm {
+    login: String,
+    password: String,
+}
+
+fn signed_in_redirect(
+    state: &AppState,
+    jar: CookieJar,
+    s: &domain::accounts::SignedIn,
+) -> Response {
+    (session_cookie(jar, s, state), Redirect::to("/account")).into_response()
+}
+
+/// `POST /signin`.
+pub async fn signin_post(
+    State(state): State<AppState>,
+    client: Client,
+    jar: CookieJar,
+    AppForm(form): AppForm<SigninForm>,
+) -> Response {
+    let result = state
+        .accounts
+        .sign_in_with_password(
+            &form.login,
+            &Password::new(form.password),
+            &client.ip,
+            client.user_agent.as_deref(),
+        )
+        .await;
+    match result {
+        Ok(s) => signed_in_redirect(&state, jar, &s),
+        Err(e) => {
+            let (status, text) = failure(e);
+            (status, signin_page(&form.login, Some(&text), None)).into_response()
+        }
+    }
+}
+
+/// Code request form fields.
+#[derive(Debug, Deserialize)]
+pub struct CodeRequestForm {
+    contact: String,
+}
+
+/// `POST /signin/code-request`.
+pub async fn code_request_post(
+    State(state): State<AppState>,
+    client: Client,
+    AppForm(form): AppForm<CodeRequestForm>,
+) -> Response {
+    match state
+        .accounts
+        .request_sign_in_code(&form.contact, &client.ip)
+        .await
+    {
+        Ok(()) => signin_page("", None, Some(&form.contact)).into_response(),
+        Err(e) => {
+            let (status, text) = failure(e);
+            (status, signin_page("", Some(&text), None)).into_response()
+        }
+    }
+}
+
+/// Code sign-in form fields.
+#[derive(Debug, Deserialize)]
+pub struct CodeForm {
+    contact: String,
+    code: String,
+}
+
+/// `POST /signin/code`.
+pub async fn code_post(
+    State(state): State<AppState>,
+    client: Client,
+    jar: CookieJar,
+    AppForm(form): AppForm<CodeForm>,
+) -> Response {
+    let result = state
+        .accounts
+        .sign_in_with_code(
+            &form.contact,
+            &form.code,
+            &client.ip,
+            client.user_agent.as_deref(),
+        )
+        .await;
+    match result {
+        Ok(s) => signed_in_redirect(&state, jar, &s),
+        Err(e) => {
+            let (status, text) = failure(e);
+            let text = if status == StatusCode::UNAUTHORIZED {
+                "That code did not work. Ask for a new one.".to_string()
+            } else {
+                text
+            };
+            (status, signin_page("", Some(&text), Some(&form.contact))).into_response()
+        }
+    }
+}
+
+/// A form that carries only the CSRF token.
+#[derive(Debug, Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+impl CsrfForm {
+    /// The submitted token.
+    pub fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+/// `POST /signout`.
+pub async fn signout_post(
+    State(state): State<AppState>,
+    user: PageUser,
+    jar: CookieJar,
+    AppForm(form): AppForm<CsrfForm>,
+) -> Result<Response, ApiError> {
+    user.check_csrf(&form.csrf)?;
+    state.accounts.sign_out(&user.0).await?;
+    Ok((clear_session_cookie(jar), Redirect::to("/signin")).into_response())
+}

@@ -1,0 +1,41 @@
+//! Shared state handed to every handler.
+
+use std::sync::Arc;
+
+use domain::accounts::Accounts;
+use domain::ports::BlobStore;
+
+/// What handlers need: the domain services and the HTTP settings.
+#[derive(Clone)]
+pub struct AppState {
+    /// The accounts service.
+    pub accounts: Arc<Accounts>,
+    /// The blob store (checked by readiness).
+    pub blobs: Arc<dyn BlobStore>,
+    /// HTTP-level settings.
+    pub settings: Arc<WebSettings>,
+}
+
+/// Settings that only matter to the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct WebSettings {
+    /// The URL people reach this instance at, if configured.
+    pub public_url: Option<url::Url>,
+    /// Whether cookies get the `Secure` attribute.
+    pub secure_cookies: bool,
+    /// Largest request body accepted, in bytes.
+    pub body_limit: usize,
+    /// Cookie lifetime in the browser (the server enforces idle expiry).
+    pub session_max_age_secs: i64,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        WebSettings {
+            public_url: None,
+            secure_cookies: false,
+            body_limit: 1024 * 1024,
+            session_max_age_secs: 30 * 24 * 3600,
+        }
+    }
+}

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# The one command that runs camvault's whole test suite:
+#   lint (fmt + clippy), cargo tests on SQLite, cargo tests on a throwaway
+#   PostgreSQL, and the headless-Chromium browser tests in e2e/.
+#
+# Usage: scripts/test.sh [--no-lint] [--sqlite-only]
+#   --no-lint      skip cargo fmt --check and clippy
+#   --sqlite-only  skip the PostgreSQL run
+# With CI=true, a missing PostgreSQL or Chromium/node is an error instead of a SKIP.
+# Env: CHROMIUM (default /usr/bin/chromium).
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+lint=1
+postgres=1
+for arg in "$@"; do
+    case "$arg" in
+    --no-lint) lint=0 ;;
+    --sqlite-only) postgres=0 ;;
+    -h | --help)
+        sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+        exit 0
+        ;;
+    *)
+        echo "test.sh: unknown argument: $arg (try --help)" >&2
+        exit 2
+        ;;
+    esac
+done
+
+# cargo may live in ~/.cargo/bin without being on a non-login PATH.
+if ! command -v cargo >/dev/null 2>&1 && [[ -x "${HOME:-/root}/.cargo/bin/cargo" ]]; then
+    export PATH="${HOME:-/root}/.cargo/bin:$PATH"
+fi
+
+in_ci=0
+[[ "${CI:-}" == "true" ]] && in_ci=1
+
+step() { echo "==> $*"; }
+
+# Missing prerequisite: fatal in CI, a SKIP locally.
+missing() {
+    local what=$1 reason=$2
+    if ((in_ci)); then
+        echo "FAIL $what: $reason (required when CI=true)" >&2
+        exit 1
+    fi
+    echo "SKIP $what: $reason"
+}
+
+pg_state=""
+cleanup() {
+    if [[ -n "$pg_state" && -s "$pg_state" ]]; then
+        scripts/pg-throwaway.sh stop "$pg_state" || true
+    fi
+    [[ -z "$pg_state" ]] || rm -f "$pg_state"
+}
+trap cleanup EXIT
+
+# a, b: lint
+if ((lint)); then
+    step "cargo fmt --all -- --check"
+    cargo fmt --all -- --check
+
+    step "cargo clippy --workspace --all-targets -- -D warnings"
+    cargo clippy --workspace --all-targets -- -D warnings
+else
+    echo "SKIP lint: --no-lint"
+fi
+
+# c: SQLite
+step "cargo test --workspace (SQLite)"
+cargo test --workspace
+
+# d: PostgreSQL
+step "cargo test --workspace (PostgreSQL)"
+if ((!postgres)); then
+    echo "SKIP postgres: --sqlite-only"
+elif ! pg_bin=$(scripts/pg-throwaway.sh check 2>/dev/null); then
+    missing postgres "initdb/pg_ctl not found (apt-get install postgresql)"
+else
+    echo "using PostgreSQL binaries in $pg_bin"
+    pg_state=$(mktemp "${TMPDIR:-/tmp}/camvault-pgstate.XXXXXX")
+    pg_url=$(scripts/pg-throwaway.sh start "$pg_state" | tail -n1)
+    echo "throwaway cluster: $pg_url"
+    CAMVAULT_TEST_DATABASE_URL="$pg_url" cargo test --workspace
+    scripts/pg-throwaway.sh stop "$pg_state"
+    rm -f "$pg_state"
+    pg_state=""
+fi
+
+# e: browser tests
+step "browser tests (node --test e2e/)"
+chromium_bin=${CHROMIUM:-/usr/bin/chromium}
+if [[ ! -x "$chromium_bin" ]]; then
+    missing browser "$chromium_bin not found (apt-get install chromium, or set CHROMIUM)"
+elif ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    missing browser "node/npm not found (apt-get install nodejs npm)"
+else
+    cargo build -p camvault
+    if [[ ! -d e2e/node_modules/playwright-core ]]; then
+        echo "installing e2e dependencies"
+        if [[ -f e2e/package-lock.json ]]; then
+            (cd e2e && npm ci --no-audit --no-fund)
+        else
+            (cd e2e && npm install --no-audit --no-fund)
+        fi
+    fi
+    CHROMIUM="$chromium_bin" CAMVAULT_BIN="$PWD/target/debug/camvault" node --test e2e/
+fi
+
+echo "==> all tests passed"
