@@ -1,0 +1,204 @@
+//! `TestApp`: the real server on a random loopback port with its own data
+//! directory and database, a recording sender and a manual clock.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use camvault::app::{App, Deps};
+use camvault::config::Config;
+use domain::clock::{ManualClock, Timestamp};
+use reqwest::{Response, StatusCode};
+use serde_json::{json, Value};
+use testkit::MemorySender;
+
+/// A strong password that passes the policy.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// A running server and a cookie-keeping client.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// Client with a cookie store (one browser).
+    pub client: reqwest::Client,
+    /// The server's clock.
+    pub clock: Arc<ManualClock>,
+    /// Every email and SMS the server sent.
+    pub outbox: Arc<MemorySender>,
+    /// The server's accounts service, for set-up steps the API does not offer.
+    pub accounts: Arc<domain::accounts::Accounts>,
+    /// The configuration the server runs with.
+    pub config: Config,
+    /// CSRF token of the client's current session.
+    pub csrf: std::sync::Mutex<Option<String>>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// A new cookie-keeping client (a second browser).
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+impl TestApp {
+    /// Starts a server with default settings.
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Starts a server after `adjust` has changed the configuration.
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config {
+            listen: "127.0.0.1:0".into(),
+            data_dir: dir.path().to_path_buf(),
+            database_url: Some(testkit::test_database_url(dir.path()).await),
+            ..Config::default()
+        };
+        adjust(&mut config);
+        let clock = Arc::new(ManualClock::new(Timestamp(1_790_000_000_000)));
+        let outbox = Arc::new(MemorySender::default());
+        let app = App::build(
+            &config,
+            Deps {
+                clock: clock.clone(),
+                email: Some(outbox.clone()),
+                sms: Some(outbox.clone()),
+            },
+        )
+        .await
+        .unwrap();
+        let base = format!("http://{}", app.local_addr());
+        let accounts = app.core().accounts.clone();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            app.run(async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+        });
+        TestApp {
+            base,
+            client: browser(),
+            clock,
+            outbox,
+            accounts,
+            config,
+            csrf: std::sync::Mutex::new(None),
+            shutdown: Some(tx),
+            _dir: dir,
+        }
+    }
+
+    /// Full URL of `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Moves the server's clock.
+    pub fn advance(&self, d: Duration) {
+        self.clock.advance(d);
+    }
+
+    fn remember_csrf(&self, body: &Value) {
+        if let Some(t) = body["csrf_token"].as_str() {
+            *self.csrf.lock().unwrap() = Some(t.to_string());
+        }
+    }
+
+    /// POST JSON with this client's cookies and CSRF token.
+    pub async fn post(&self, path: &str, body: Value) -> Response {
+        self.send(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    /// PUT JSON with cookies and CSRF token.
+    pub async fn put(&self, path: &str, body: Value) -> Response {
+        self.send(reqwest::Method::PUT, path, Some(body)).await
+    }
+
+    /// DELETE with cookies and CSRF token.
+    pub async fn delete(&self, path: &str) -> Response {
+        self.send(reqwest::Method::DELETE, path, None).await
+    }
+
+    /// GET with cookies.
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Response {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = self.csrf.lock().unwrap().clone() {
+            req = req.header("x-csrf-token", t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        req.send().await.unwrap()
+    }
+
+    /// Registers `username` with an email address; returns the response body.
+    pub async fn register(&self, username: &str, email: &str) -> Value {
+        let resp = self
+            .post(
+                "/api/v1/accounts",
+                json!({"username": username, "password": PASSWORD, "email": email}),
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::CREATED, "register {username}");
+        let body: Value = resp.json().await.unwrap();
+        self.remember_csrf(&body);
+        body
+    }
+
+    /// Registers and verifies the email with the code from the outbox.
+    pub async fn register_verified(&self, username: &str, email: &str) -> Value {
+        self.register(username, email).await;
+        let code = self.outbox.last_code(email).expect("a verification code");
+        let resp = self
+            .post("/api/v1/me/contacts/email/verify", json!({"code": code}))
+            .await;
+        assert_eq!(resp.status(), StatusCode::OK, "verify {email}");
+        resp.json().await.unwrap()
+    }
+
+    /// Signs in by password; returns status and body, remembering the CSRF token.
+    pub async fn sign_in(&self, login: &str, password: &str) -> (StatusCode, Value) {
+        let resp = self
+            .post(
+                "/api/v1/sessions",
+                json!({"login": login, "password": password}),
+            )
+            .await;
+        let status = resp.status();
+        let body: Value = resp.json().await.unwrap();
+        self.remember_csrf(&body);
+        (status, body)
+    }
+
+    /// Forgets this client's CSRF token (e.g. after signing out).
+    pub fn forget_csrf(&self) {
+        *self.csrf.lock().unwrap() = None;
+    }
+}
+
+/// Asserts status and error code of an error response.
+pub async fn assert_error(resp: Response, status: StatusCode, code: &str) -> Value {
+    assert_eq!(resp.status(), status, "status for expected {code}");
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], code, "body: {body}");
+    assert!(body["error"]["message"].is_string());
+    body
+}

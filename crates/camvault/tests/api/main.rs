@@ -1,0 +1,15 @@
+//! Integration tests: the real server on a loopback port, one module per
+//! user story. Set `CAMVAULT_TEST_DATABASE_URL` to run them on PostgreSQL.
+
+mod helpers;
+
+mod accounts;
+mod contacts;
+mod errors;
+mod health;
+// mod masking;
+mod pages;
+mod sessions;
+mod setup;
+mod signin;
+mod tokens;
