@@ -1,6 +1,9 @@
 //! Integration tests: the real server on a loopback port, one module per
 //! user story. Set `CAMVAULT_TEST_DATABASE_URL` to run them on PostgreSQL.
 
+// Helpers outside #[test] functions are test code too: a panic is the report.
+#![allow(clippy::unwrap_used)]
+
 mod helpers;
 
 mod accounts;
