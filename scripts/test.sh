@@ -65,6 +65,9 @@ if ((lint)); then
 
     step "cargo clippy --workspace --all-targets -- -D warnings"
     cargo clippy --workspace --all-targets -- -D warnings
+
+    step "crate layering (scripts/check-layers.sh)"
+    scripts/check-layers.sh
 else
     echo "SKIP lint: --no-lint"
 fi

@@ -1,0 +1,4 @@
+//! tmp
+#![allow(clippy::unwrap_used)]
+#[path = "api/masking.rs"]
+mod masking;

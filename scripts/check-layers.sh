@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Fails if a crate depends on something its layer must not know:
+# domain knows no HTTP, SQL or object storage; media and crypto know no I/O
+# frameworks at all. Reads `cargo tree` (normal dependencies only).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+status=0
+forbid() {
+    local crate=$1
+    shift
+    local tree
+    tree=$(cargo tree -p "$crate" -e normal --prefix none --offline 2>/dev/null || cargo tree -p "$crate" -e normal --prefix none)
+    for banned in "$@"; do
+        if grep -qE "^$banned v" <<<"$tree"; then
+            echo "layering: $crate must not depend on $banned" >&2
+            status=1
+        fi
+    done
+}
+
+forbid domain axum hyper sqlx object_store web store
+forbid media axum hyper sqlx object_store tokio domain
+forbid crypto axum hyper sqlx object_store tokio domain
+forbid store axum hyper web
+forbid delivery axum sqlx web store
+
+if ((status == 0)); then
+    echo "layering: ok (domain, media, crypto, store, delivery)"
+fi
+exit $status
