@@ -10,7 +10,7 @@ mod accounts;
 mod contacts;
 mod errors;
 mod health;
-// mod masking;
+mod masking;
 mod pages;
 mod sessions;
 mod setup;

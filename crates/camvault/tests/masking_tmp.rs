@@ -1,4 +1,0 @@
-//! tmp
-#![allow(clippy::unwrap_used)]
-#[path = "api/masking.rs"]
-mod masking;
