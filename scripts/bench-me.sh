@@ -28,7 +28,7 @@ done
 
 jar="$dir/cookies"
 curl -sf -c "$jar" -H 'content-type: application/json' \
-    -d '{"username":"bench","password":"benchmark passphrase 42","email":"bench@example.com"}' \
+    -d '{"username":"meter","password":"benchmark passphrase 42","email":"bench@example.com"}' \
     "$base/api/v1/accounts" >/dev/null
 cookie=$(awk '$6 == "camvault_session" { print $7 }' "$jar")
 curl -sf -b "camvault_session=$cookie" "$base/api/v1/me" >/dev/null
