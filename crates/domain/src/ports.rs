@@ -271,6 +271,9 @@ pub trait SessionStore: Send + Sync {
     ) -> Result<SessionId>;
     /// The session with this token hash.
     async fn session_by_token_hash(&self, hash: &str) -> Result<Option<SessionRecord>>;
+    /// The session with this token hash and its account, in one query
+    /// (this runs on every authenticated request).
+    async fn session_with_account(&self, hash: &str) -> Result<Option<(SessionRecord, Account)>>;
     /// Records activity.
     async fn touch_session(&self, id: SessionId, now: Timestamp) -> Result<()>;
     /// All sessions of an account, newest first.

@@ -7,7 +7,7 @@
 use super::contact::{Address, ContactKind};
 use super::{Accounts, Profile};
 use crate::ids::AccountId;
-use crate::ports::{CodePurpose, Contact, ContactState};
+use crate::ports::{Account, CodePurpose, Contact, ContactState};
 use crate::{Error, Result};
 
 impl Accounts {
@@ -19,6 +19,12 @@ impl Accounts {
             .await?
             .ok_or(Error::NotFound("account"))?;
         let contacts = self.store.contacts(id).await?;
+        Ok(Profile { account, contacts })
+    }
+
+    /// The profile of an account already loaded (saves a query per request).
+    pub async fn profile_of(&self, account: Account) -> Result<Profile> {
+        let contacts = self.store.contacts(account.id).await?;
         Ok(Profile { account, contacts })
     }
 

@@ -16,7 +16,7 @@ impl Accounts {
     /// Resolves a session cookie; idle sessions are deleted and refused.
     pub async fn authenticate_session(&self, token: &str) -> Result<Authenticated> {
         let hash = token_hash(token);
-        let Some(session) = self.store.session_by_token_hash(&hash).await? else {
+        let Some((session, account)) = self.store.session_with_account(&hash).await? else {
             return Err(Error::Unauthenticated);
         };
         let now = self.clock.now();
@@ -29,11 +29,6 @@ impl Accounts {
         if session.last_seen_at.plus(TOUCH_EVERY) <= now {
             self.store.touch_session(session.id, now).await?;
         }
-        let account = self
-            .store
-            .account(session.account_id)
-            .await?
-            .ok_or(Error::Unauthenticated)?;
         Ok(Authenticated {
             account,
             credential: Credential::Session {

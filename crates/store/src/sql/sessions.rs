@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use domain::clock::Timestamp;
 use domain::ids::{AccountId, ApiTokenId, SessionId};
-use domain::ports::{ApiTokenRecord, SessionRecord, SessionStore};
+use domain::ports::{Account, ApiTokenRecord, Role, SessionRecord, SessionStore};
 use domain::Result;
 
 use super::{storage, SqlStore};
@@ -29,6 +29,16 @@ impl From<SessionRow> for SessionRecord {
             user_agent: r.user_agent,
         }
     }
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionAccountRow {
+    #[sqlx(flatten)]
+    session: SessionRow,
+    username: String,
+    password_hash: String,
+    role: String,
+    account_created_at: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -85,6 +95,27 @@ impl SessionStore for SqlStore {
             .await
             .map_err(storage)?);
         Ok(row.map(SessionRecord::from))
+    }
+
+    async fn session_with_account(&self, hash: &str) -> Result<Option<(SessionRecord, Account)>> {
+        let row: Option<SessionAccountRow> = on_db!(&self.db, p => sqlx::query_as(
+                "SELECT s.id, s.account_id, s.token_hash, s.user_agent, s.created_at, s.last_seen_at, \
+                 a.username, a.password_hash, a.role, a.created_at AS account_created_at \
+                 FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = $1")
+            .bind(hash)
+            .fetch_optional(p)
+            .await
+            .map_err(storage)?);
+        Ok(row.map(|r| {
+            let account = Account {
+                id: AccountId(r.session.account_id),
+                username: r.username,
+                password_hash: r.password_hash,
+                role: Role::from_stored(&r.role),
+                created_at: Timestamp(r.account_created_at),
+            };
+            (SessionRecord::from(r.session), account)
+        }))
     }
 
     async fn touch_session(&self, id: SessionId, now: Timestamp) -> Result<()> {
