@@ -7,7 +7,7 @@
 
 use async_trait::async_trait;
 
-use crate::accounts::contact::{Address, ContactKind};
+use crate::accounts::contact::Address;
 use crate::clock::Timestamp;
 use crate::ids::{AccountId, ApiTokenId, ContactId, SessionId};
 use crate::Result;
@@ -234,8 +234,6 @@ pub trait AccountStore: Send + Sync {
     /// pending one's kind (with its codes) and makes the pending one current
     /// and verified; `Taken("contact")` on conflict.
     async fn promote_pending(&self, pending: ContactId, now: Timestamp) -> Result<()>;
-    /// Removes a contact of the account (and its codes).
-    async fn delete_contact(&self, id: AccountId, kind: ContactKind) -> Result<()>;
 }
 
 /// One-time codes.
@@ -269,8 +267,6 @@ pub trait SessionStore: Send + Sync {
         user_agent: Option<&str>,
         now: Timestamp,
     ) -> Result<SessionId>;
-    /// The session with this token hash.
-    async fn session_by_token_hash(&self, hash: &str) -> Result<Option<SessionRecord>>;
     /// The session with this token hash and its account, in one query
     /// (this runs on every authenticated request).
     async fn session_with_account(&self, hash: &str) -> Result<Option<(SessionRecord, Account)>>;

@@ -182,7 +182,7 @@ async fn sessions_are_scoped_to_their_account() {
         s.delete_other_sessions(a, Some(sa2)).await.expect("others"),
         1
     );
-    assert!(s.session_by_token_hash("ha").await.expect("read").is_none());
+    assert!(s.session_with_account("ha").await.expect("read").is_none());
     assert!(s
         .session_by_token_hash("ha2")
         .await

@@ -79,17 +79,7 @@ impl Accounts {
             Some(e) => vec![Address::email(e)?],
             None => Vec::new(),
         };
-        self.create_account(username, password, contacts, Role::User.max_with(role))
+        self.create_account(username, password, contacts, role)
             .await
-    }
-}
-
-impl Role {
-    fn max_with(self, other: Role) -> Role {
-        if self == Role::User {
-            other
-        } else {
-            self
-        }
     }
 }

@@ -224,15 +224,4 @@ impl AccountStore for SqlStore {
             Ok(())
         })
     }
-
-    async fn delete_contact(&self, id: AccountId, kind: ContactKind) -> Result<()> {
-        on_db!(&self.db, p => sqlx::query("DELETE FROM contacts WHERE account_id = $1 AND kind = $2")
-            .bind(id.0)
-            .bind(kind.as_str())
-            .execute(p)
-            .await
-            .map(|_| ())
-            .map_err(storage)?);
-        Ok(())
-    }
 }

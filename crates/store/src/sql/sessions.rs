@@ -87,16 +87,6 @@ impl SessionStore for SqlStore {
         Ok(SessionId(id))
     }
 
-    async fn session_by_token_hash(&self, hash: &str) -> Result<Option<SessionRecord>> {
-        let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = $1");
-        let row: Option<SessionRow> = on_db!(&self.db, p => sqlx::query_as(&sql)
-            .bind(hash)
-            .fetch_optional(p)
-            .await
-            .map_err(storage)?);
-        Ok(row.map(SessionRecord::from))
-    }
-
     async fn session_with_account(&self, hash: &str) -> Result<Option<(SessionRecord, Account)>> {
         let row: Option<SessionAccountRow> = on_db!(&self.db, p => sqlx::query_as(
                 "SELECT s.id, s.account_id, s.token_hash, s.user_agent, s.created_at, s.last_seen_at, \
