@@ -183,11 +183,12 @@ async fn sessions_are_scoped_to_their_account() {
         1
     );
     assert!(s.session_with_account("ha").await.expect("read").is_none());
-    assert!(s
-        .session_by_token_hash("ha2")
+    let (session, owner) = s
+        .session_with_account("ha2")
         .await
         .expect("read")
-        .is_some());
+        .expect("kept");
+    assert_eq!((session.id, owner.id), (sa2, a));
 }
 
 #[tokio::test]
