@@ -11,6 +11,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use domain::accounts::secrets::Secrets;
 use domain::accounts::{Accounts, AccountsConfig, AccountsDeps};
+use domain::cameras::Cameras;
 use domain::clock::{Clock, SystemClock};
 use domain::ports::Sender;
 use store::{LocalBlobStore, SqlStore};
@@ -46,6 +47,8 @@ pub struct Core {
     pub store: SqlStore,
     /// The accounts service.
     pub accounts: Arc<Accounts>,
+    /// The cameras service.
+    pub cameras: Arc<Cameras>,
 }
 
 fn email_sender(config: &Config) -> anyhow::Result<Arc<dyn Sender>> {
@@ -86,6 +89,12 @@ impl Core {
         let store = SqlStore::connect(&config.database_url())
             .await
             .context("opening the database")?;
+        let cameras = Cameras::new(
+            Arc::new(store.clone()),
+            Arc::new(store.clone()),
+            deps.clock.clone(),
+            key.derive("device codes and secrets"),
+        );
         let accounts = Accounts::new(
             AccountsDeps {
                 store: Arc::new(store.clone()),
@@ -108,6 +117,7 @@ impl Core {
         Ok(Core {
             store,
             accounts: Arc::new(accounts),
+            cameras: Arc::new(cameras),
         })
     }
 }
@@ -137,6 +147,7 @@ impl App {
         };
         let router = web::router(AppState {
             accounts: core.accounts.clone(),
+            cameras: core.cameras.clone(),
             blobs: Arc::new(blobs),
             settings: Arc::new(settings),
         });

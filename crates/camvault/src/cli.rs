@@ -47,6 +47,15 @@ pub enum AdminCommand {
         #[arg(long)]
         admin: bool,
     },
+    /// Import manufactured devices from a CSV file
+    /// (`serial,model,verification_code,device_secret`, header row first).
+    Provision {
+        /// The CSV file.
+        file: std::path::PathBuf,
+        /// Replace devices whose serial is already provisioned.
+        #[arg(long)]
+        update: bool,
+    },
 }
 
 /// Runs the parsed command line.
@@ -60,6 +69,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             email,
             admin,
         }) => create_user(config, &username, email.as_deref(), admin).await,
+        Command::Admin(AdminCommand::Provision { file, update }) => {
+            provision(config, &file, update).await
+        }
     }
 }
 
@@ -103,4 +115,24 @@ async fn create_user(
     core.store.close().await;
     println!("created {} account {username}", role.as_str());
     Ok(())
+}
+
+async fn provision(config: Config, file: &std::path::Path, update: bool) -> anyhow::Result<()> {
+    let text = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let core = Core::build(&config, Deps::default()).await?;
+    let result = core.cameras.provision(&text, update).await;
+    core.store.close().await;
+    match result {
+        Ok(n) => {
+            println!("provisioned {n} devices from {}", file.display());
+            Ok(())
+        }
+        Err(domain::Error::ImportRejected(lines)) => {
+            for line in &lines {
+                eprintln!("{}: {line}", file.display());
+            }
+            anyhow::bail!("nothing imported: {} problem(s)", lines.len())
+        }
+        Err(e) => Err(anyhow::anyhow!("{e}")),
+    }
 }

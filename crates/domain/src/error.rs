@@ -44,6 +44,15 @@ pub enum Error {
     /// A one-time code was guessed wrongly too often and is void.
     #[error("code attempts exhausted")]
     CodeAttemptsExhausted,
+    /// An import file was refused; one entry per bad line.
+    #[error("import refused: {}", .0.join("; "))]
+    ImportRejected(Vec<String>),
+    /// A camera is already bound to another account; its holder may file an ownership claim.
+    #[error("this camera belongs to another account; file an ownership claim if you hold it")]
+    AlreadyBound,
+    /// A serial number and verification code do not match (or the serial is unknown).
+    #[error("serial number and verification code do not match")]
+    BindRefused,
     /// A message could not be handed to the delivery service.
     #[error("delivery failed: {0}")]
     Delivery(String),

@@ -33,3 +33,7 @@ id_type!(
     /// A personal API token.
     ApiTokenId
 );
+id_type!(
+    /// A camera (a provisioned device or an added IP camera).
+    CameraId
+);

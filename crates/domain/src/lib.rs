@@ -8,6 +8,7 @@
 //! always comes from a [`clock::Clock`], never from the wall clock directly.
 
 pub mod accounts;
+pub mod cameras;
 pub mod clock;
 pub mod error;
 pub mod ids;

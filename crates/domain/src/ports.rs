@@ -8,8 +8,9 @@
 use async_trait::async_trait;
 
 use crate::accounts::contact::Address;
+use crate::cameras::{Camera, CameraSettings, DeviceFacts};
 use crate::clock::Timestamp;
-use crate::ids::{AccountId, ApiTokenId, ContactId, SessionId};
+use crate::ids::{AccountId, ApiTokenId, CameraId, ContactId, SessionId};
 use crate::Result;
 
 /// What an account may do beyond its own data.
@@ -362,4 +363,60 @@ pub trait BlobStore: Send + Sync {
     async fn delete(&self, key: &str) -> Result<()>;
     /// Checks the store accepts writes (readiness).
     async fn check(&self) -> Result<()>;
+}
+
+/// A device as the maker provisions it (hashes only).
+#[derive(Debug, Clone)]
+pub struct NewDevice {
+    /// Normalised serial.
+    pub serial: String,
+    /// Model name.
+    pub model: String,
+    /// Keyed hash of the label code.
+    pub code_hash: String,
+    /// Keyed hash of the device secret.
+    pub secret_hash: String,
+}
+
+/// Cameras and device tokens.
+#[async_trait]
+pub trait CameraStore: Send + Sync {
+    /// Which of `serials` are already provisioned.
+    async fn existing_serials(&self, serials: &[String]) -> Result<Vec<String>>;
+    /// Inserts all devices in one transaction; with `update`, existing serials
+    /// get the new model and hashes instead of failing with `Taken("serial")`.
+    async fn provision(&self, devices: &[NewDevice], update: bool, now: Timestamp) -> Result<u64>;
+    /// The camera with this id.
+    async fn camera(&self, id: CameraId) -> Result<Option<Camera>>;
+    /// The camera with this serial.
+    async fn camera_by_serial(&self, serial: &str) -> Result<Option<Camera>>;
+    /// Cameras owned by an account.
+    async fn cameras_of_owner(&self, owner: AccountId) -> Result<Vec<Camera>>;
+    /// Every camera, newest first, for the admin registry.
+    async fn all_cameras(&self, limit: i64, offset: i64) -> Result<Vec<Camera>>;
+    /// Binds an unowned camera; false if it has an owner already (atomic, so
+    /// two people can never both bind it).
+    async fn bind(
+        &self,
+        id: CameraId,
+        owner: AccountId,
+        name: &str,
+        now: Timestamp,
+    ) -> Result<bool>;
+    /// Unbinds a camera from `owner` and resets its settings; false if not theirs.
+    async fn unbind(&self, id: CameraId, owner: AccountId) -> Result<bool>;
+    /// Saves settings; returns the new settings version.
+    async fn save_settings(&self, id: CameraId, settings: &CameraSettings) -> Result<i64>;
+    /// Saves reported device facts.
+    async fn save_facts(&self, id: CameraId, facts: &DeviceFacts) -> Result<()>;
+    /// Stores a device token hash.
+    async fn create_device_token(
+        &self,
+        id: CameraId,
+        token_hash: &str,
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<()>;
+    /// The camera and expiry of a device token.
+    async fn device_token(&self, token_hash: &str) -> Result<Option<(CameraId, Timestamp)>>;
 }

@@ -90,6 +90,13 @@ impl From<domain::Error> for ApiError {
                 retry_after: Some(retry_after_secs),
                 ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", msg)
             },
+            E::ImportRejected(_) => ApiError::new(StatusCode::BAD_REQUEST, "import_rejected", msg),
+            E::AlreadyBound => ApiError::new(
+                StatusCode::CONFLICT,
+                "camera_already_bound",
+                format!("{msg}: POST /api/v1/claims"),
+            ),
+            E::BindRefused => ApiError::new(StatusCode::BAD_REQUEST, "serial_or_code_wrong", msg),
             E::WrongCode => ApiError::new(StatusCode::BAD_REQUEST, "wrong_code", msg),
             E::CodeExpired => ApiError::new(
                 StatusCode::BAD_REQUEST,

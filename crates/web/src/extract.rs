@@ -9,6 +9,8 @@ use axum::http::{header, HeaderMap, Method};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use domain::accounts::{Authenticated, Credential, SignedIn};
+use domain::cameras::Camera;
+use domain::ports::Role;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -162,4 +164,35 @@ pub fn session_cookie(jar: CookieJar, signed_in: &SignedIn, state: &AppState) ->
 /// The `Set-Cookie` jar that ends a session in the browser.
 pub fn clear_session_cookie(jar: CookieJar) -> CookieJar {
     jar.remove(Cookie::build(SESSION_COOKIE).path("/").build())
+}
+
+/// A signed-in administrator (same checks as [`CurrentUser`], plus the role).
+#[derive(Debug, Clone)]
+pub struct AdminUser(pub Authenticated);
+
+impl FromRequestParts<AppState> for AdminUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let CurrentUser(who) = CurrentUser::from_request_parts(parts, state).await?;
+        if who.account.role != Role::Admin {
+            return Err(domain::Error::Forbidden.into());
+        }
+        Ok(AdminUser(who))
+    }
+}
+
+/// A camera calling the device API with its `cvd_` bearer token.
+#[derive(Debug, Clone)]
+pub struct DeviceCaller(pub Camera);
+
+impl FromRequestParts<AppState> for DeviceCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
+        Ok(DeviceCaller(
+            state.cameras.authenticate_device(token).await?,
+        ))
+    }
 }

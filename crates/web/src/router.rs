@@ -9,10 +9,13 @@ use axum::Router;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::api::{accounts, health, openapi, sessions, setup, tokens};
+use crate::api::{accounts, admin, cameras, device, health, openapi, sessions, setup, tokens};
 use crate::error::ApiError;
 use crate::pages;
 use crate::state::AppState;
+
+/// Device imports list a whole production batch.
+const IMPORT_LIMIT: usize = 16 * 1024 * 1024;
 
 const STYLE_CSS: &str = include_str!("../assets/style.css");
 
@@ -33,7 +36,23 @@ pub fn router(state: AppState) -> Router {
         .route("/sessions/current", delete(sessions::sign_out))
         .route("/sessions/{id}", delete(sessions::revoke))
         .route("/login-codes", post(sessions::request_code))
-        .route("/setup", post(setup::complete));
+        .route("/setup", post(setup::complete))
+        .route("/cameras", post(cameras::bind).get(cameras::list))
+        .route(
+            "/cameras/{id}",
+            get(cameras::get_one)
+                .patch(cameras::change)
+                .delete(cameras::unbind),
+        )
+        .route("/device/token", post(device::token))
+        .route("/device/heartbeat", post(device::heartbeat))
+        .route("/device/settings", get(device::settings))
+        .route(
+            "/admin/devices",
+            get(admin::devices)
+                .post(admin::import)
+                .layer(DefaultBodyLimit::max(IMPORT_LIMIT)),
+        );
 
     let pages = Router::new()
         .route("/", get(|| async { Redirect::to("/account") }))

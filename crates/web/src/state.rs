@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use domain::accounts::Accounts;
+use domain::cameras::Cameras;
 use domain::ports::BlobStore;
 
 /// What handlers need: the domain services and the HTTP settings.
@@ -10,6 +11,8 @@ use domain::ports::BlobStore;
 pub struct AppState {
     /// The accounts service.
     pub accounts: Arc<Accounts>,
+    /// The cameras service.
+    pub cameras: Arc<Cameras>,
     /// The blob store (checked by readiness).
     pub blobs: Arc<dyn BlobStore>,
     /// HTTP-level settings.

@@ -202,3 +202,118 @@ pub async fn assert_error(resp: Response, status: StatusCode, code: &str) -> Val
     assert!(body["error"]["message"].is_string());
     body
 }
+
+/// A signed-in client of some account, with its CSRF token attached to
+/// every state-changing call.
+pub struct Person {
+    /// Cookie-keeping client.
+    pub client: reqwest::Client,
+    /// CSRF token of its session.
+    pub csrf: String,
+    /// Server base URL.
+    pub base: String,
+}
+
+impl Person {
+    /// Sends `method path` with an optional JSON body.
+    pub async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Response {
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .header("x-csrf-token", &self.csrf);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        req.send().await.unwrap()
+    }
+
+    /// GET.
+    pub async fn get(&self, path: &str) -> Response {
+        self.call(reqwest::Method::GET, path, None).await
+    }
+
+    /// POST JSON.
+    pub async fn post(&self, path: &str, body: Value) -> Response {
+        self.call(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    /// PATCH JSON.
+    pub async fn patch(&self, path: &str, body: Value) -> Response {
+        self.call(reqwest::Method::PATCH, path, Some(body)).await
+    }
+
+    /// DELETE.
+    pub async fn delete(&self, path: &str) -> Response {
+        self.call(reqwest::Method::DELETE, path, None).await
+    }
+
+    /// POST a CSV body.
+    pub async fn post_csv(&self, path: &str, csv: &str) -> Response {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .header("x-csrf-token", &self.csrf)
+            .header("content-type", "text/csv")
+            .body(csv.to_string())
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+impl TestApp {
+    /// Creates an account with `role` directly and signs it in on a new client.
+    pub async fn person(&self, username: &str, role: domain::ports::Role) -> Person {
+        self.accounts
+            .create_user(
+                username,
+                &domain::accounts::password::Password::new(PASSWORD),
+                None,
+                role,
+            )
+            .await
+            .unwrap();
+        let client = browser();
+        let resp = client
+            .post(self.url("/api/v1/sessions"))
+            .json(&json!({"login": username, "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::CREATED, "sign in {username}");
+        let body: Value = resp.json().await.unwrap();
+        Person {
+            client,
+            csrf: body["csrf_token"].as_str().unwrap().to_string(),
+            base: self.base.clone(),
+        }
+    }
+
+    /// Provisions devices `CAM-0001`… with code `CODE0001`… and secret
+    /// `secret-secret-0001`…, through the admin API.
+    pub async fn provision(&self, n: usize) {
+        let admin = self.person("provisioner", domain::ports::Role::Admin).await;
+        let mut csv = String::from("serial,model,verification_code,device_secret\n");
+        for i in 1..=n {
+            csv.push_str(&format!(
+                "CAM-{i:04},Cube 2,CODE{i:04},secret-secret-{i:04}\n"
+            ));
+        }
+        let resp = admin.post_csv("/api/v1/admin/devices", &csv).await;
+        assert_eq!(resp.status(), StatusCode::CREATED);
+    }
+
+    /// A device token for provisioned device number `i`.
+    pub async fn device_token(&self, i: usize) -> String {
+        let resp = reqwest::Client::new()
+            .post(self.url("/api/v1/device/token"))
+            .json(&json!({"serial": format!("CAM-{i:04}"), "secret": format!("secret-secret-{i:04}")}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::CREATED);
+        resp.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+}

@@ -7,11 +7,14 @@
 mod helpers;
 
 mod accounts;
+mod cameras;
 mod contacts;
+mod device;
 mod errors;
 mod health;
 mod masking;
 mod pages;
+mod provisioning;
 mod sessions;
 mod setup;
 mod signin;

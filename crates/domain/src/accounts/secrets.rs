@@ -43,7 +43,7 @@ impl Secrets {
     }
 }
 
-fn hmac_hex(key: &[u8; 32], parts: &[&[u8]]) -> String {
+pub(crate) fn hmac_hex(key: &[u8; 32], parts: &[&[u8]]) -> String {
     // new_from_slice accepts any key length for HMAC, so this cannot fail.
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
     for p in parts {

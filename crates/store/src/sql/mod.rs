@@ -1,6 +1,7 @@
 //! The SQL store: connection, migrations and error mapping.
 
 mod accounts;
+mod cameras;
 mod codes;
 mod sessions;
 mod settings;

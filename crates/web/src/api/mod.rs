@@ -1,6 +1,9 @@
 //! JSON handlers under `/api/v1`, one file per area, and the OpenAPI document.
 
 pub mod accounts;
+pub mod admin;
+pub mod cameras;
+pub mod device;
 pub mod health;
 pub mod openapi;
 pub mod sessions;

@@ -6,7 +6,7 @@ use maud::{html, Markup};
 use utoipa::openapi::path::Operation;
 use utoipa::OpenApi;
 
-use super::{accounts, health, sessions, setup, tokens};
+use super::{accounts, admin, cameras, device, health, sessions, setup, tokens};
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::pages::layout;
 
@@ -23,6 +23,9 @@ use crate::pages::layout;
         sessions::list, sessions::sign_out, sessions::revoke,
         tokens::create, tokens::list, tokens::revoke,
         setup::complete,
+        cameras::bind, cameras::list, cameras::get_one, cameras::change, cameras::unbind,
+        device::token, device::heartbeat, device::settings,
+        admin::import, admin::devices,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
     tags(
@@ -30,6 +33,9 @@ use crate::pages::layout;
         (name = "sessions", description = "Sign-in by password or one-time code, sessions"),
         (name = "tokens", description = "Personal API tokens for scripts"),
         (name = "setup", description = "First administrator"),
+        (name = "cameras", description = "Binding and controlling cameras"),
+        (name = "device", description = "What cameras call, with their device token"),
+        (name = "admin", description = "Device registry"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

@@ -1,0 +1,290 @@
+//! Cameras and device tokens, both backends.
+
+use async_trait::async_trait;
+use domain::cameras::{Camera, CameraSettings, DeviceFacts, RecordingMode};
+use domain::clock::Timestamp;
+use domain::ids::{AccountId, CameraId};
+use domain::ports::{CameraStore, NewDevice};
+use domain::Result;
+
+use super::{storage, taken_or_storage, SqlStore};
+
+#[derive(sqlx::FromRow)]
+struct CameraRow {
+    id: i64,
+    serial: String,
+    model: String,
+    code_hash: String,
+    secret_hash: String,
+    owner_id: Option<i64>,
+    name: Option<String>,
+    recording_mode: String,
+    audio: i64,
+    alerts: i64,
+    privacy: i64,
+    schedule: String,
+    settings_version: i64,
+    firmware_version: Option<String>,
+    time_zone: Option<String>,
+    language: Option<String>,
+    uptime_secs: Option<i64>,
+    signal_dbm: Option<i64>,
+    upload_kbps: Option<i64>,
+    last_error: Option<String>,
+    last_seen_at: Option<i64>,
+    bound_at: Option<i64>,
+}
+
+impl TryFrom<CameraRow> for Camera {
+    type Error = domain::Error;
+    fn try_from(r: CameraRow) -> Result<Self> {
+        let schedule = serde_json::from_str(&r.schedule).map_err(storage)?;
+        Ok(Camera {
+            id: CameraId(r.id),
+            settings: CameraSettings {
+                name: r.name.unwrap_or_else(|| r.serial.clone()),
+                recording_mode: RecordingMode::parse(&r.recording_mode)?,
+                audio: r.audio != 0,
+                alerts: r.alerts != 0,
+                privacy: r.privacy != 0,
+                schedule,
+            },
+            serial: r.serial,
+            model: r.model,
+            code_hash: r.code_hash,
+            secret_hash: r.secret_hash,
+            owner: r.owner_id.map(AccountId),
+            settings_version: r.settings_version,
+            facts: DeviceFacts {
+                firmware_version: r.firmware_version,
+                time_zone: r.time_zone,
+                language: r.language,
+                uptime_secs: r.uptime_secs,
+                signal_dbm: r.signal_dbm,
+                upload_kbps: r.upload_kbps,
+                last_error: r.last_error,
+                last_seen_at: r.last_seen_at.map(Timestamp),
+            },
+            bound_at: r.bound_at.map(Timestamp),
+        })
+    }
+}
+
+const COLUMNS: &str = "id, serial, model, code_hash, secret_hash, owner_id, name, recording_mode, \
+     audio, alerts, privacy, schedule, settings_version, firmware_version, time_zone, language, \
+     uptime_secs, signal_dbm, upload_kbps, last_error, last_seen_at, bound_at";
+
+fn cameras_from(rows: Vec<CameraRow>) -> Result<Vec<Camera>> {
+    rows.into_iter().map(Camera::try_from).collect()
+}
+
+#[async_trait]
+impl CameraStore for SqlStore {
+    async fn existing_serials(&self, serials: &[String]) -> Result<Vec<String>> {
+        let mut found = Vec::new();
+        // Chunks keep the bind count under SQLite's parameter limit.
+        for chunk in serials.chunks(500) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT serial FROM cameras WHERE serial IN ({})",
+                marks.join(", ")
+            );
+            let rows: Vec<String> = on_db!(&self.db, p => {
+                let mut q = sqlx::query_scalar(&sql);
+                for s in chunk {
+                    q = q.bind(s);
+                }
+                q.fetch_all(p).await.map_err(storage)?
+            });
+            found.extend(rows);
+        }
+        Ok(found)
+    }
+
+    async fn provision(&self, devices: &[NewDevice], update: bool, now: Timestamp) -> Result<u64> {
+        let sql = if update {
+            "INSERT INTO cameras (serial, model, code_hash, secret_hash, provisioned_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (serial) DO UPDATE SET model = excluded.model, \
+             code_hash = excluded.code_hash, secret_hash = excluded.secret_hash"
+        } else {
+            "INSERT INTO cameras (serial, model, code_hash, secret_hash, provisioned_at) \
+             VALUES ($1, $2, $3, $4, $5)"
+        };
+        on_db!(&self.db, p => {
+            let mut tx = p.begin().await.map_err(storage)?;
+            let mut n = 0;
+            for d in devices {
+                n += sqlx::query(sql)
+                    .bind(&d.serial)
+                    .bind(&d.model)
+                    .bind(&d.code_hash)
+                    .bind(&d.secret_hash)
+                    .bind(now.ms())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(taken_or_storage("serial"))?
+                    .rows_affected();
+            }
+            tx.commit().await.map_err(storage)?;
+            Ok(n)
+        })
+    }
+
+    async fn camera(&self, id: CameraId) -> Result<Option<Camera>> {
+        let sql = format!("SELECT {COLUMNS} FROM cameras WHERE id = $1");
+        let row: Option<CameraRow> = on_db!(&self.db, p => sqlx::query_as(&sql)
+            .bind(id.0)
+            .fetch_optional(p)
+            .await
+            .map_err(storage)?);
+        row.map(Camera::try_from).transpose()
+    }
+
+    async fn camera_by_serial(&self, serial: &str) -> Result<Option<Camera>> {
+        let sql = format!("SELECT {COLUMNS} FROM cameras WHERE serial = $1");
+        let row: Option<CameraRow> = on_db!(&self.db, p => sqlx::query_as(&sql)
+            .bind(serial)
+            .fetch_optional(p)
+            .await
+            .map_err(storage)?);
+        row.map(Camera::try_from).transpose()
+    }
+
+    async fn cameras_of_owner(&self, owner: AccountId) -> Result<Vec<Camera>> {
+        let sql = format!("SELECT {COLUMNS} FROM cameras WHERE owner_id = $1 ORDER BY id");
+        let rows: Vec<CameraRow> = on_db!(&self.db, p => sqlx::query_as(&sql)
+            .bind(owner.0)
+            .fetch_all(p)
+            .await
+            .map_err(storage)?);
+        cameras_from(rows)
+    }
+
+    async fn all_cameras(&self, limit: i64, offset: i64) -> Result<Vec<Camera>> {
+        let sql = format!("SELECT {COLUMNS} FROM cameras ORDER BY id DESC LIMIT $1 OFFSET $2");
+        let rows: Vec<CameraRow> = on_db!(&self.db, p => sqlx::query_as(&sql)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(p)
+            .await
+            .map_err(storage)?);
+        cameras_from(rows)
+    }
+
+    async fn bind(
+        &self,
+        id: CameraId,
+        owner: AccountId,
+        name: &str,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let n = on_db!(&self.db, p => sqlx::query(
+                "UPDATE cameras SET owner_id = $1, name = $2, bound_at = $3 \
+                 WHERE id = $4 AND owner_id IS NULL")
+            .bind(owner.0)
+            .bind(name)
+            .bind(now.ms())
+            .bind(id.0)
+            .execute(p)
+            .await
+            .map_err(storage)?
+            .rows_affected());
+        Ok(n == 1)
+    }
+
+    async fn unbind(&self, id: CameraId, owner: AccountId) -> Result<bool> {
+        // Settings go back to factory defaults: the next owner starts clean.
+        let n = on_db!(&self.db, p => sqlx::query(
+                "UPDATE cameras SET owner_id = NULL, name = NULL, bound_at = NULL, \
+                 recording_mode = 'continuous', audio = 1, alerts = 1, privacy = 0, schedule = '[]', \
+                 settings_version = settings_version + 1 WHERE id = $1 AND owner_id = $2")
+            .bind(id.0)
+            .bind(owner.0)
+            .execute(p)
+            .await
+            .map_err(storage)?
+            .rows_affected());
+        Ok(n == 1)
+    }
+
+    async fn save_settings(&self, id: CameraId, s: &CameraSettings) -> Result<i64> {
+        let schedule = serde_json::to_string(&s.schedule).map_err(storage)?;
+        let v: i64 = on_db!(&self.db, p => sqlx::query_scalar(
+                "UPDATE cameras SET name = $1, recording_mode = $2, audio = $3, alerts = $4, \
+                 privacy = $5, schedule = $6, settings_version = settings_version + 1 \
+                 WHERE id = $7 RETURNING settings_version")
+            .bind(&s.name)
+            .bind(s.recording_mode.as_str())
+            .bind(i64::from(s.audio))
+            .bind(i64::from(s.alerts))
+            .bind(i64::from(s.privacy))
+            .bind(&schedule)
+            .bind(id.0)
+            .fetch_one(p)
+            .await
+            .map_err(storage)?);
+        Ok(v)
+    }
+
+    async fn save_facts(&self, id: CameraId, f: &DeviceFacts) -> Result<()> {
+        on_db!(&self.db, p => sqlx::query(
+                "UPDATE cameras SET firmware_version = $1, time_zone = $2, language = $3, \
+                 uptime_secs = $4, signal_dbm = $5, upload_kbps = $6, last_error = $7, \
+                 last_seen_at = $8 WHERE id = $9")
+            .bind(&f.firmware_version)
+            .bind(&f.time_zone)
+            .bind(&f.language)
+            .bind(f.uptime_secs)
+            .bind(f.signal_dbm)
+            .bind(f.upload_kbps)
+            .bind(&f.last_error)
+            .bind(f.last_seen_at.map(|t| t.ms()))
+            .bind(id.0)
+            .execute(p)
+            .await
+            .map(|_| ())
+            .map_err(storage)?);
+        Ok(())
+    }
+
+    async fn create_device_token(
+        &self,
+        id: CameraId,
+        token_hash: &str,
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<()> {
+        on_db!(&self.db, p => {
+            let mut tx = p.begin().await.map_err(storage)?;
+            // Expired tokens of this camera go as new ones come: no sweeper needed.
+            sqlx::query("DELETE FROM device_tokens WHERE camera_id = $1 AND expires_at <= $2")
+                .bind(id.0)
+                .bind(now.ms())
+                .execute(&mut *tx)
+                .await
+                .map_err(storage)?;
+            sqlx::query(
+                "INSERT INTO device_tokens (camera_id, token_hash, expires_at, created_at) \
+                 VALUES ($1, $2, $3, $4)")
+                .bind(id.0)
+                .bind(token_hash)
+                .bind(expires_at.ms())
+                .bind(now.ms())
+                .execute(&mut *tx)
+                .await
+                .map_err(storage)?;
+            tx.commit().await.map_err(storage)?;
+            Ok(())
+        })
+    }
+
+    async fn device_token(&self, token_hash: &str) -> Result<Option<(CameraId, Timestamp)>> {
+        let row: Option<(i64, i64)> = on_db!(&self.db, p => sqlx::query_as(
+                "SELECT camera_id, expires_at FROM device_tokens WHERE token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(p)
+            .await
+            .map_err(storage)?);
+        Ok(row.map(|(c, e)| (CameraId(c), Timestamp(e))))
+    }
+}

@@ -1,0 +1,104 @@
+//! Administration: the device registry and its import.
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::AdminUser;
+use crate::state::AppState;
+use crate::time_fmt::rfc3339;
+
+/// Import options.
+#[derive(Debug, Deserialize)]
+pub struct ImportQuery {
+    /// Replace devices whose serial is already provisioned.
+    #[serde(default)]
+    update: bool,
+}
+
+/// Result of an import.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Imported {
+    /// Devices stored.
+    pub imported: u64,
+}
+
+/// Imports devices from CSV (`serial,model,verification_code,device_secret`
+/// with a header row). All or nothing; every bad line is reported.
+#[utoipa::path(post, path = "/api/v1/admin/devices", tag = "admin",
+    params(("update" = Option<bool>, Query, description = "replace existing serials")),
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 201, body = Imported),
+              (status = 400, description = "import_rejected, with every bad line", body = ErrorBody),
+              (status = 403, body = ErrorBody)))]
+pub async fn import(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    Query(q): Query<ImportQuery>,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<Imported>)> {
+    let imported = state.cameras.provision(&body, q.update).await?;
+    Ok((StatusCode::CREATED, Json(Imported { imported })))
+}
+
+/// Paging of the registry.
+#[derive(Debug, Deserialize)]
+pub struct Page {
+    #[serde(default = "default_limit")]
+    limit: i64,
+    #[serde(default)]
+    offset: i64,
+}
+
+fn default_limit() -> i64 {
+    100
+}
+
+/// A device in the registry: no owner identity, only whether it is bound.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeviceEntry {
+    /// Camera id.
+    pub id: i64,
+    /// Serial number.
+    pub serial: String,
+    /// Model.
+    pub model: String,
+    /// Bound to an account.
+    pub bound: bool,
+    /// Last heartbeat (RFC 3339).
+    pub last_seen_at: Option<String>,
+    /// Reported firmware.
+    pub firmware_version: Option<String>,
+}
+
+/// Lists provisioned devices, newest first.
+#[utoipa::path(get, path = "/api/v1/admin/devices", tag = "admin",
+    params(("limit" = Option<i64>, Query, description = "at most 1000"),
+           ("offset" = Option<i64>, Query, description = "skip this many")),
+    responses((status = 200, body = [DeviceEntry]), (status = 403, body = ErrorBody)))]
+pub async fn devices(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    Query(p): Query<Page>,
+) -> ApiResult<Json<Vec<DeviceEntry>>> {
+    let cams = state
+        .cameras
+        .registry(p.limit.clamp(1, 1000), p.offset.max(0))
+        .await?;
+    Ok(Json(
+        cams.into_iter()
+            .map(|c| DeviceEntry {
+                id: c.id.0,
+                serial: c.serial,
+                model: c.model,
+                bound: c.owner.is_some(),
+                last_seen_at: c.facts.last_seen_at.map(rfc3339),
+                firmware_version: c.facts.firmware_version,
+            })
+            .collect(),
+    ))
+}

@@ -1,0 +1,179 @@
+//! A person's cameras: bind, list, view, control, unbind.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use domain::cameras::control::SettingsChange;
+use domain::cameras::{Access, Camera, ScheduleWindow};
+use domain::ids::CameraId;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{AppJson, CurrentUser};
+use crate::state::AppState;
+use crate::time_fmt::rfc3339;
+
+/// A camera as the people who may use it see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CameraView {
+    /// Camera id.
+    pub id: i64,
+    /// Serial number.
+    pub serial: String,
+    /// Model.
+    pub model: String,
+    /// Display name.
+    pub name: String,
+    /// `owner`, `operator` or `viewer`.
+    pub access: &'static str,
+    /// `off`, `events` or `continuous`.
+    pub recording_mode: &'static str,
+    /// Audio kept.
+    pub audio: bool,
+    /// Alerts on.
+    pub alerts: bool,
+    /// Privacy mode on: nothing is recorded.
+    pub privacy: bool,
+    /// Weekly recording windows (camera time zone); empty means always.
+    #[schema(value_type = Vec<Object>)]
+    pub schedule: Vec<ScheduleWindow>,
+    /// Bumped on every settings change.
+    pub settings_version: i64,
+    /// Heard from within two heartbeat intervals.
+    pub online: bool,
+    /// Last heartbeat (RFC 3339).
+    pub last_seen_at: Option<String>,
+    /// Firmware version the device reported.
+    pub firmware_version: Option<String>,
+    /// Time zone the device reported.
+    pub time_zone: Option<String>,
+    /// Wi-Fi signal, dBm.
+    pub signal_dbm: Option<i64>,
+    /// Upload bitrate, kbit/s.
+    pub upload_kbps: Option<i64>,
+}
+
+impl CameraView {
+    /// Builds the view; `now_ms` decides `online`.
+    pub fn new(c: &Camera, access: Access, online: bool) -> Self {
+        CameraView {
+            id: c.id.0,
+            serial: c.serial.clone(),
+            model: c.model.clone(),
+            name: c.settings.name.clone(),
+            access: match access {
+                Access::Owner => "owner",
+                Access::Operator => "operator",
+                Access::Viewer => "viewer",
+            },
+            recording_mode: c.settings.recording_mode.as_str(),
+            audio: c.settings.audio,
+            alerts: c.settings.alerts,
+            privacy: c.settings.privacy,
+            schedule: c.settings.schedule.clone(),
+            settings_version: c.settings_version,
+            online,
+            last_seen_at: c.facts.last_seen_at.map(rfc3339),
+            firmware_version: c.facts.firmware_version.clone(),
+            time_zone: c.facts.time_zone.clone(),
+            signal_dbm: c.facts.signal_dbm,
+            upload_kbps: c.facts.upload_kbps,
+        }
+    }
+}
+
+fn view(state: &AppState, c: &Camera, access: Access) -> CameraView {
+    CameraView::new(c, access, state.cameras.is_online(c))
+}
+
+/// Binding input: what is printed on the camera's label.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct BindRequest {
+    /// Serial number.
+    pub serial: String,
+    /// Verification code from the label.
+    pub verification_code: String,
+}
+
+/// Binds a provisioned camera to the caller.
+#[utoipa::path(post, path = "/api/v1/cameras", tag = "cameras",
+    request_body = BindRequest,
+    responses((status = 201, body = CameraView),
+              (status = 400, description = "serial_or_code_wrong (same for unknown serials) or invalid_input", body = ErrorBody),
+              (status = 409, description = "camera_already_bound: see ownership claims", body = ErrorBody),
+              (status = 429, description = "too many tries", body = ErrorBody)))]
+pub async fn bind(
+    State(state): State<AppState>,
+    CurrentUser(who): CurrentUser,
+    AppJson(req): AppJson<BindRequest>,
+) -> ApiResult<(StatusCode, Json<CameraView>)> {
+    let camera = state
+        .cameras
+        .bind(who.account.id, &req.serial, &req.verification_code)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(view(&state, &camera, Access::Owner)),
+    ))
+}
+
+/// The caller's cameras.
+#[utoipa::path(get, path = "/api/v1/cameras", tag = "cameras",
+    responses((status = 200, body = [CameraView]), (status = 401, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    CurrentUser(who): CurrentUser,
+) -> ApiResult<Json<Vec<CameraView>>> {
+    let cams = state.cameras.list(who.account.id).await?;
+    Ok(Json(
+        cams.iter().map(|(c, a)| view(&state, c, *a)).collect(),
+    ))
+}
+
+/// One camera the caller may use.
+#[utoipa::path(get, path = "/api/v1/cameras/{id}", tag = "cameras",
+    params(("id" = i64, Path, description = "camera id")),
+    responses((status = 200, body = CameraView), (status = 404, body = ErrorBody)))]
+pub async fn get_one(
+    State(state): State<AppState>,
+    CurrentUser(who): CurrentUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<CameraView>> {
+    let (c, access) = state.cameras.access(who.account.id, CameraId(id)).await?;
+    Ok(Json(view(&state, &c, access)))
+}
+
+/// Changes settings (owner or operator); the device hears of it within seconds.
+#[utoipa::path(patch, path = "/api/v1/cameras/{id}", tag = "cameras",
+    params(("id" = i64, Path, description = "camera id")),
+    request_body(content = Object, description = "any of name, recording_mode, audio, alerts, privacy, schedule"),
+    responses((status = 200, body = CameraView), (status = 400, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn change(
+    State(state): State<AppState>,
+    CurrentUser(who): CurrentUser,
+    Path(id): Path<i64>,
+    AppJson(change): AppJson<SettingsChange>,
+) -> ApiResult<Json<CameraView>> {
+    let c = state
+        .cameras
+        .change_settings(who.account.id, CameraId(id), change)
+        .await?;
+    let (_, access) = state.cameras.access(who.account.id, c.id).await?;
+    Ok(Json(view(&state, &c, access)))
+}
+
+/// Unbinds an owned camera. Recordings already stored stay in the account
+/// under its retention.
+#[utoipa::path(delete, path = "/api/v1/cameras/{id}", tag = "cameras",
+    params(("id" = i64, Path, description = "camera id")),
+    responses((status = 204, description = "unbound"), (status = 404, body = ErrorBody)))]
+pub async fn unbind(
+    State(state): State<AppState>,
+    CurrentUser(who): CurrentUser,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    state.cameras.unbind(who.account.id, CameraId(id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
