@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod auth;
+pub mod cameras;
 pub mod layout;
 pub mod setup;
 
