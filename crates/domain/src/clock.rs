@@ -15,6 +15,11 @@ impl Timestamp {
         Timestamp(self.0.saturating_add(d.as_millis() as i64))
     }
 
+    /// The instant `d` before this one.
+    pub fn minus(self, d: Duration) -> Timestamp {
+        Timestamp(self.0.saturating_sub(d.as_millis() as i64))
+    }
+
     /// Milliseconds since the epoch.
     pub fn ms(self) -> i64 {
         self.0

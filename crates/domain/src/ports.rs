@@ -8,6 +8,8 @@
 use async_trait::async_trait;
 
 use crate::accounts::contact::Address;
+use crate::cameras::firmware::Manifest;
+use crate::cameras::network::Sample;
 use crate::cameras::{Camera, CameraSettings, DeviceFacts};
 use crate::clock::Timestamp;
 use crate::ids::{AccountId, ApiTokenId, CameraId, ContactId, SessionId};
@@ -407,8 +409,23 @@ pub trait CameraStore: Send + Sync {
     async fn unbind(&self, id: CameraId, owner: AccountId) -> Result<bool>;
     /// Saves settings; returns the new settings version.
     async fn save_settings(&self, id: CameraId, settings: &CameraSettings) -> Result<i64>;
-    /// Saves reported device facts.
-    async fn save_facts(&self, id: CameraId, facts: &DeviceFacts) -> Result<()>;
+    /// Saves reported device facts and appends a network sample, dropping
+    /// samples of this camera older than `keep_after`.
+    async fn save_facts(
+        &self,
+        id: CameraId,
+        facts: &DeviceFacts,
+        keep_after: Timestamp,
+    ) -> Result<()>;
+    /// Network samples of a camera since `since`, oldest first.
+    async fn samples(&self, id: CameraId, since: Timestamp) -> Result<Vec<Sample>>;
+    /// Publishes a firmware manifest; `Taken("firmware version")` if that
+    /// model already has that version.
+    async fn publish_firmware(&self, manifest: &Manifest) -> Result<i64>;
+    /// Every manifest, newest first.
+    async fn firmware_manifests(&self) -> Result<Vec<Manifest>>;
+    /// The manifests of one model.
+    async fn firmware_for_model(&self, model: &str) -> Result<Vec<Manifest>>;
     /// Stores a device token hash.
     async fn create_device_token(
         &self,

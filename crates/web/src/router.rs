@@ -47,6 +47,12 @@ pub fn router(state: AppState) -> Router {
         .route("/device/token", post(device::token))
         .route("/device/heartbeat", post(device::heartbeat))
         .route("/device/settings", get(device::settings))
+        .route("/device/firmware", get(device::firmware))
+        .route("/cameras/{id}/network", get(cameras::network))
+        .route(
+            "/admin/firmware",
+            get(admin::firmware).post(admin::publish_firmware),
+        )
         .route(
             "/admin/devices",
             get(admin::devices)

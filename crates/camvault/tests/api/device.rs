@@ -172,3 +172,119 @@ async fn people_tokens_do_not_open_the_device_api_and_device_tokens_do_not_open_
         .unwrap();
     assert_error(resp, StatusCode::UNAUTHORIZED, "unauthenticated").await;
 }
+
+// promise: B5
+#[tokio::test]
+async fn the_network_view_shows_online_state_bitrate_and_dropouts_over_24_hours() {
+    let app = TestApp::spawn().await;
+    app.provision(1).await;
+    let owner = app.person("vera", Role::User).await;
+    let cam: Value = owner
+        .post(
+            "/api/v1/cameras",
+            json!({"serial": "CAM-0001", "verification_code": "CODE0001"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let path = format!("/api/v1/cameras/{}/network", cam["id"]);
+    let token = app.device_token(1).await;
+    let client = reqwest::Client::new();
+    // Ten heartbeats a minute apart, then silence for ten minutes.
+    for i in 0..10 {
+        let resp = client
+            .post(app.url("/api/v1/device/heartbeat"))
+            .bearer_auth(&token)
+            .json(&json!({"signal_dbm": -50 - i, "upload_kbps": 1000 + 100 * i}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        app.advance(Duration::from_secs(60));
+    }
+    let net: Value = owner.get(&path).await.json().await.unwrap();
+    assert_eq!(net["online"], true);
+    assert_eq!(net["heartbeats_24h"], 10);
+    assert_eq!(net["missed_heartbeats_24h"], 0);
+    assert_eq!(net["average_kbps_24h"], 1450);
+    assert_eq!(net["weakest_signal_dbm_24h"], -59);
+    assert_eq!(net["samples"].as_array().unwrap().len(), 10);
+
+    app.advance(Duration::from_secs(10 * 60));
+    let net: Value = owner.get(&path).await.json().await.unwrap();
+    assert_eq!(net["online"], false);
+    assert_eq!(net["missed_heartbeats_24h"], 10);
+
+    // A day later the old samples are gone from the window.
+    app.advance(Duration::from_secs(24 * 3600));
+    let net: Value = owner.get(&path).await.json().await.unwrap();
+    assert_eq!(net["heartbeats_24h"], 0);
+    let stranger = app.person("walter", Role::User).await;
+    assert_error(
+        stranger.get(&path).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+}
+
+// promise: B6
+#[tokio::test]
+async fn a_device_is_offered_the_newest_firmware_newer_than_its_own() {
+    let app = TestApp::spawn().await;
+    app.provision(1).await;
+    let admin = app.person("fwadmin", Role::Admin).await;
+    let manifest = |model: &str, version: &str| {
+        json!({"model": model, "version": version, "url": format!("https://fw.example.com/{version}.bin"),
+               "sha256": "ab".repeat(32), "notes": "fixes"})
+    };
+    for (model, version) in [
+        ("Cube 2", "2.9.0"),
+        ("Cube 2", "2.10.0"),
+        ("Other", "9.0.0"),
+    ] {
+        let resp = admin
+            .post("/api/v1/admin/firmware", manifest(model, version))
+            .await;
+        assert_eq!(resp.status(), StatusCode::CREATED);
+    }
+    let dup = admin
+        .post("/api/v1/admin/firmware", manifest("Cube 2", "2.9.0"))
+        .await;
+    assert_error(dup, StatusCode::CONFLICT, "conflict").await;
+    let bad = admin
+        .post(
+            "/api/v1/admin/firmware",
+            json!({"model": "Cube 2", "version": "x", "url": "ftp://a", "sha256": "zz"}),
+        )
+        .await;
+    assert_error(bad, StatusCode::BAD_REQUEST, "invalid_input").await;
+    let user = app.person("nofw", Role::User).await;
+    let resp = user
+        .post("/api/v1/admin/firmware", manifest("Cube 2", "3.0.0"))
+        .await;
+    assert_error(resp, StatusCode::FORBIDDEN, "forbidden").await;
+
+    let token = app.device_token(1).await;
+    let client = reqwest::Client::new();
+    let beat = |v: &str| {
+        client
+            .post(app.url("/api/v1/device/heartbeat"))
+            .bearer_auth(&token)
+            .json(&json!({"firmware_version": v}))
+            .send()
+    };
+    let check = || {
+        client
+            .get(app.url("/api/v1/device/firmware"))
+            .bearer_auth(&token)
+            .send()
+    };
+    beat("2.1.0").await.unwrap();
+    let offer: Value = check().await.unwrap().json().await.unwrap();
+    assert_eq!(offer["version"], "2.10.0", "2.10 is newer than 2.9");
+    assert_eq!(offer["sha256"], "ab".repeat(32));
+    beat("2.10.0").await.unwrap();
+    assert_eq!(check().await.unwrap().status(), StatusCode::NO_CONTENT);
+}

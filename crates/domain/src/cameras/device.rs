@@ -125,7 +125,8 @@ impl Cameras {
             last_error: short("last_error", beat.last_error, 200)?,
             last_seen_at: Some(self.clock.now()),
         };
-        self.store.save_facts(camera.id, &facts).await?;
+        let keep_after = self.clock.now().minus(super::network::WINDOW);
+        self.store.save_facts(camera.id, &facts, keep_after).await?;
         Ok(facts)
     }
 

@@ -10,6 +10,8 @@
 pub mod binding;
 pub mod control;
 pub mod device;
+pub mod firmware;
+pub mod network;
 pub mod provision;
 pub mod serial;
 

@@ -1,6 +1,8 @@
 //! Cameras and device tokens, both backends.
 
 use async_trait::async_trait;
+use domain::cameras::firmware::Manifest;
+use domain::cameras::network::Sample;
 use domain::cameras::{Camera, CameraSettings, DeviceFacts, RecordingMode};
 use domain::clock::Timestamp;
 use domain::ids::{AccountId, CameraId};
@@ -67,6 +69,29 @@ impl TryFrom<CameraRow> for Camera {
             },
             bound_at: r.bound_at.map(Timestamp),
         })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ManifestRow {
+    model: String,
+    version: String,
+    url: String,
+    sha256: String,
+    notes: String,
+    published_at: i64,
+}
+
+impl From<ManifestRow> for Manifest {
+    fn from(r: ManifestRow) -> Self {
+        Manifest {
+            model: r.model,
+            version: r.version,
+            url: r.url,
+            sha256: r.sha256,
+            notes: r.notes,
+            published_at: Timestamp(r.published_at),
+        }
     }
 }
 
@@ -226,25 +251,101 @@ impl CameraStore for SqlStore {
         Ok(v)
     }
 
-    async fn save_facts(&self, id: CameraId, f: &DeviceFacts) -> Result<()> {
-        on_db!(&self.db, p => sqlx::query(
+    async fn save_facts(&self, id: CameraId, f: &DeviceFacts, keep_after: Timestamp) -> Result<()> {
+        on_db!(&self.db, p => {
+            let mut tx = p.begin().await.map_err(storage)?;
+            sqlx::query(
                 "UPDATE cameras SET firmware_version = $1, time_zone = $2, language = $3, \
                  uptime_secs = $4, signal_dbm = $5, upload_kbps = $6, last_error = $7, \
                  last_seen_at = $8 WHERE id = $9")
-            .bind(&f.firmware_version)
-            .bind(&f.time_zone)
-            .bind(&f.language)
-            .bind(f.uptime_secs)
-            .bind(f.signal_dbm)
-            .bind(f.upload_kbps)
-            .bind(&f.last_error)
-            .bind(f.last_seen_at.map(|t| t.ms()))
+                .bind(&f.firmware_version)
+                .bind(&f.time_zone)
+                .bind(&f.language)
+                .bind(f.uptime_secs)
+                .bind(f.signal_dbm)
+                .bind(f.upload_kbps)
+                .bind(&f.last_error)
+                .bind(f.last_seen_at.map(|t| t.ms()))
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(storage)?;
+            sqlx::query(
+                "INSERT INTO camera_heartbeats (camera_id, at, signal_dbm, upload_kbps) \
+                 VALUES ($1, $2, $3, $4)")
+                .bind(id.0)
+                .bind(f.last_seen_at.map(|t| t.ms()).unwrap_or_default())
+                .bind(f.signal_dbm)
+                .bind(f.upload_kbps)
+                .execute(&mut *tx)
+                .await
+                .map_err(storage)?;
+            // Samples live 24 hours: trimmed as new ones arrive.
+            sqlx::query("DELETE FROM camera_heartbeats WHERE camera_id = $1 AND at < $2")
+                .bind(id.0)
+                .bind(keep_after.ms())
+                .execute(&mut *tx)
+                .await
+                .map_err(storage)?;
+            tx.commit().await.map_err(storage)?;
+            Ok(())
+        })
+    }
+
+    async fn samples(&self, id: CameraId, since: Timestamp) -> Result<Vec<Sample>> {
+        let rows: Vec<(i64, Option<i64>, Option<i64>)> = on_db!(&self.db, p => sqlx::query_as(
+                "SELECT at, signal_dbm, upload_kbps FROM camera_heartbeats \
+                 WHERE camera_id = $1 AND at >= $2 ORDER BY at, id")
             .bind(id.0)
-            .execute(p)
+            .bind(since.ms())
+            .fetch_all(p)
             .await
-            .map(|_| ())
             .map_err(storage)?);
-        Ok(())
+        Ok(rows
+            .into_iter()
+            .map(|(at, signal_dbm, upload_kbps)| Sample {
+                at: Timestamp(at),
+                signal_dbm,
+                upload_kbps,
+            })
+            .collect())
+    }
+
+    async fn publish_firmware(&self, m: &Manifest) -> Result<i64> {
+        let id: i64 = on_db!(&self.db, p => sqlx::query_scalar(
+                "INSERT INTO firmware_manifests (model, version, url, sha256, notes, published_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
+            .bind(&m.model)
+            .bind(&m.version)
+            .bind(&m.url)
+            .bind(&m.sha256)
+            .bind(&m.notes)
+            .bind(m.published_at.ms())
+            .fetch_one(p)
+            .await
+            .map_err(taken_or_storage("firmware version"))?);
+        Ok(id)
+    }
+
+    async fn firmware_manifests(&self) -> Result<Vec<Manifest>> {
+        let rows: Vec<ManifestRow> = on_db!(&self.db, p => sqlx::query_as(
+                "SELECT model, version, url, sha256, notes, published_at FROM firmware_manifests \
+                 ORDER BY published_at DESC, id DESC")
+            .fetch_all(p)
+            .await
+            .map_err(storage)?);
+        Ok(rows.into_iter().map(Manifest::from).collect())
+    }
+
+    async fn firmware_for_model(&self, model: &str) -> Result<Vec<Manifest>> {
+        let rows: Vec<ManifestRow> = on_db!(&self.db, p => sqlx::query_as(
+                "SELECT model, version, url, sha256, notes, published_at FROM firmware_manifests \
+                 WHERE model = $1")
+            .bind(model)
+            .fetch_all(p)
+            .await
+            .map_err(storage)?);
+        Ok(rows.into_iter().map(Manifest::from).collect())
     }
 
     async fn create_device_token(

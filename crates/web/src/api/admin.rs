@@ -4,11 +4,12 @@ use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::Json;
+use domain::cameras::firmware::Manifest;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::AdminUser;
+use crate::extract::{AdminUser, AppJson};
 use crate::state::AppState;
 use crate::time_fmt::rfc3339;
 
@@ -101,4 +102,71 @@ pub async fn devices(
             })
             .collect(),
     ))
+}
+
+/// A firmware release as published.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct FirmwareView {
+    /// Model it is for.
+    pub model: String,
+    /// Dotted version.
+    pub version: String,
+    /// Download URL.
+    pub url: String,
+    /// SHA-256 of the image (hex).
+    pub sha256: String,
+    /// Release notes.
+    #[serde(default)]
+    pub notes: String,
+    /// When published (RFC 3339; ignored on input).
+    #[serde(default, skip_deserializing)]
+    pub published_at: String,
+}
+
+impl From<Manifest> for FirmwareView {
+    fn from(m: Manifest) -> Self {
+        FirmwareView {
+            published_at: rfc3339(m.published_at),
+            model: m.model,
+            version: m.version,
+            url: m.url,
+            sha256: m.sha256,
+            notes: m.notes,
+        }
+    }
+}
+
+/// Publishes a firmware manifest; devices of that model see it at their next check.
+#[utoipa::path(post, path = "/api/v1/admin/firmware", tag = "admin",
+    request_body = FirmwareView,
+    responses((status = 201, body = FirmwareView), (status = 400, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn publish_firmware(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    AppJson(f): AppJson<FirmwareView>,
+) -> ApiResult<(StatusCode, Json<FirmwareView>)> {
+    let m = state
+        .cameras
+        .publish_firmware(Manifest {
+            model: f.model,
+            version: f.version,
+            url: f.url,
+            sha256: f.sha256,
+            notes: f.notes,
+            published_at: domain::clock::Timestamp(0),
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(FirmwareView::from(m))))
+}
+
+/// Every published manifest, newest first.
+#[utoipa::path(get, path = "/api/v1/admin/firmware", tag = "admin",
+    responses((status = 200, body = [FirmwareView]), (status = 403, body = ErrorBody)))]
+pub async fn firmware(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+) -> ApiResult<Json<Vec<FirmwareView>>> {
+    let all = state.cameras.firmware_manifests().await?;
+    Ok(Json(all.into_iter().map(FirmwareView::from).collect()))
 }

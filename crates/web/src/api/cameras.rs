@@ -177,3 +177,71 @@ pub async fn unbind(
     state.cameras.unbind(who.account.id, CameraId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// One network sample.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SampleView {
+    /// When (RFC 3339).
+    pub at: String,
+    /// Wi-Fi signal, dBm.
+    pub signal_dbm: Option<i64>,
+    /// Upload bitrate, kbit/s.
+    pub upload_kbps: Option<i64>,
+}
+
+/// The camera's network over the last 24 hours.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NetworkView {
+    /// Heard from within two heartbeat intervals.
+    pub online: bool,
+    /// Last heartbeat (RFC 3339).
+    pub last_seen_at: Option<String>,
+    /// Last reported signal, dBm.
+    pub signal_dbm: Option<i64>,
+    /// Last reported upload bitrate, kbit/s.
+    pub upload_kbps: Option<i64>,
+    /// Last error the device reported.
+    pub last_error: Option<String>,
+    /// Heartbeats received in the last 24 hours.
+    pub heartbeats_24h: usize,
+    /// Heartbeats missed in the last 24 hours (dropouts).
+    pub missed_heartbeats_24h: usize,
+    /// Mean upload bitrate over 24 hours.
+    pub average_kbps_24h: Option<i64>,
+    /// Weakest signal over 24 hours.
+    pub weakest_signal_dbm_24h: Option<i64>,
+    /// Samples, oldest first.
+    pub samples: Vec<SampleView>,
+}
+
+/// Online state, last seen, bitrate and dropouts over 24 hours.
+#[utoipa::path(get, path = "/api/v1/cameras/{id}/network", tag = "cameras",
+    params(("id" = i64, Path, description = "camera id")),
+    responses((status = 200, body = NetworkView), (status = 404, body = ErrorBody)))]
+pub async fn network(
+    State(state): State<AppState>,
+    CurrentUser(who): CurrentUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<NetworkView>> {
+    let r = state.cameras.network(who.account.id, CameraId(id)).await?;
+    Ok(Json(NetworkView {
+        online: r.online,
+        last_seen_at: r.last_seen_at.map(rfc3339),
+        signal_dbm: r.signal_dbm,
+        upload_kbps: r.upload_kbps,
+        last_error: r.last_error,
+        heartbeats_24h: r.heartbeats,
+        missed_heartbeats_24h: r.missed_heartbeats,
+        average_kbps_24h: r.average_kbps,
+        weakest_signal_dbm_24h: r.weakest_signal_dbm,
+        samples: r
+            .samples
+            .iter()
+            .map(|s| SampleView {
+                at: rfc3339(s.at),
+                signal_dbm: s.signal_dbm,
+                upload_kbps: s.upload_kbps,
+            })
+            .collect(),
+    }))
+}

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use domain::cameras::device::Heartbeat;
 use domain::cameras::{Camera, ScheduleWindow, HEARTBEAT_INTERVAL};
@@ -137,4 +138,23 @@ pub async fn settings(
         .settings_after(camera.id, q.known_version, wait)
         .await?;
     Ok(Json(DeviceSettings::from(&camera)))
+}
+
+/// Checks for newer firmware for this camera's model: 200 with the newest
+/// release newer than what the device last reported, or 204.
+#[utoipa::path(get, path = "/api/v1/device/firmware", tag = "device",
+    responses((status = 200, body = crate::api::admin::FirmwareView),
+              (status = 204, description = "up to date"), (status = 401, body = ErrorBody)))]
+pub async fn firmware(
+    State(state): State<AppState>,
+    DeviceCaller(camera): DeviceCaller,
+) -> ApiResult<Response> {
+    let update = state
+        .cameras
+        .firmware_update(&camera.model, camera.facts.firmware_version.as_deref())
+        .await?;
+    Ok(match update {
+        Some(m) => Json(crate::api::admin::FirmwareView::from(m)).into_response(),
+        None => StatusCode::NO_CONTENT.into_response(),
+    })
 }

@@ -24,8 +24,9 @@ use crate::pages::layout;
         tokens::create, tokens::list, tokens::revoke,
         setup::complete,
         cameras::bind, cameras::list, cameras::get_one, cameras::change, cameras::unbind,
-        device::token, device::heartbeat, device::settings,
-        admin::import, admin::devices,
+        cameras::network,
+        device::token, device::heartbeat, device::settings, device::firmware,
+        admin::import, admin::devices, admin::publish_firmware, admin::firmware,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
     tags(
