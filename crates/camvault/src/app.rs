@@ -11,8 +11,9 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use domain::accounts::secrets::Secrets;
 use domain::accounts::{Accounts, AccountsConfig, AccountsDeps};
-use domain::cameras::Cameras;
+use domain::cameras::{Cameras, CamerasDeps};
 use domain::clock::{Clock, SystemClock};
+use domain::notify::Outbox;
 use domain::ports::Sender;
 use store::{LocalBlobStore, SqlStore};
 use tokio::net::TcpListener;
@@ -89,23 +90,29 @@ impl Core {
         let store = SqlStore::connect(&config.database_url())
             .await
             .context("opening the database")?;
-        let cameras = Cameras::new(
-            Arc::new(store.clone()),
-            Arc::new(store.clone()),
-            deps.clock.clone(),
-            key.derive("device codes and secrets"),
-        );
+        let email = match deps.email {
+            Some(s) => s,
+            None => email_sender(config)?,
+        };
+        let sms = match deps.sms {
+            Some(s) => s,
+            None => sms_sender(config)?,
+        };
+        let shared = Arc::new(store.clone());
+        let cameras = Cameras::new(CamerasDeps {
+            store: shared.clone(),
+            shares: shared.clone(),
+            accounts: shared.clone(),
+            throttles: shared.clone(),
+            clock: deps.clock.clone(),
+            outbox: Outbox::new(email.clone(), sms.clone()),
+            device_key: key.derive("device codes and secrets"),
+        });
         let accounts = Accounts::new(
             AccountsDeps {
-                store: Arc::new(store.clone()),
-                email: match deps.email {
-                    Some(s) => s,
-                    None => email_sender(config)?,
-                },
-                sms: match deps.sms {
-                    Some(s) => s,
-                    None => sms_sender(config)?,
-                },
+                store: shared,
+                email,
+                sms,
                 clock: deps.clock,
                 secrets: Secrets::new(key.derive("one-time codes"), key.derive("csrf tokens")),
             },

@@ -12,6 +12,7 @@ pub mod cameras;
 pub mod clock;
 pub mod error;
 pub mod ids;
+pub mod notify;
 pub mod ports;
 pub mod privacy;
 

@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use crate::accounts::contact::Address;
 use crate::cameras::firmware::Manifest;
 use crate::cameras::network::Sample;
+use crate::cameras::sharing::{Invitation, Share, ShareRole};
 use crate::cameras::{Camera, CameraSettings, DeviceFacts};
 use crate::clock::Timestamp;
 use crate::ids::{AccountId, ApiTokenId, CameraId, ContactId, SessionId};
@@ -436,4 +437,38 @@ pub trait CameraStore: Send + Sync {
     ) -> Result<()>;
     /// The camera and expiry of a device token.
     async fn device_token(&self, token_hash: &str) -> Result<Option<(CameraId, Timestamp)>>;
+}
+
+/// Shares of cameras and pending invitations.
+#[async_trait]
+pub trait ShareStore: Send + Sync {
+    /// The role `account` has on `camera` through a share, if any.
+    async fn share_role(&self, camera: CameraId, account: AccountId) -> Result<Option<ShareRole>>;
+    /// Cameras shared with `account`, with the role.
+    async fn shared_with(&self, account: AccountId) -> Result<Vec<(Camera, ShareRole)>>;
+    /// The shares of a camera, with the usernames of the people.
+    async fn shares_of(&self, camera: CameraId) -> Result<Vec<Share>>;
+    /// Grants (or changes) a share and deletes the invitation, in one transaction.
+    async fn accept_invitation(
+        &self,
+        invitation: i64,
+        account: AccountId,
+        now: Timestamp,
+    ) -> Result<()>;
+    /// Removes a share; false if there was none.
+    async fn delete_share(&self, camera: CameraId, account: AccountId) -> Result<bool>;
+    /// Stores an invitation.
+    async fn create_invitation(&self, invitation: &Invitation) -> Result<i64>;
+    /// One invitation.
+    async fn invitation(&self, id: i64) -> Result<Option<Invitation>>;
+    /// Live invitations of a camera.
+    async fn invitations_of(&self, camera: CameraId, now: Timestamp) -> Result<Vec<Invitation>>;
+    /// Live invitations to any of these addresses.
+    async fn invitations_to(
+        &self,
+        addresses: &[Address],
+        now: Timestamp,
+    ) -> Result<Vec<Invitation>>;
+    /// Deletes an invitation; false if there was none.
+    async fn delete_invitation(&self, id: i64) -> Result<bool>;
 }

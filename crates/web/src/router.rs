@@ -9,7 +9,9 @@ use axum::Router;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::api::{accounts, admin, cameras, device, health, openapi, sessions, setup, tokens};
+use crate::api::{
+    accounts, admin, cameras, device, health, openapi, sessions, setup, sharing, tokens,
+};
 use crate::error::ApiError;
 use crate::pages;
 use crate::state::AppState;
@@ -49,6 +51,16 @@ pub fn router(state: AppState) -> Router {
         .route("/device/settings", get(device::settings))
         .route("/device/firmware", get(device::firmware))
         .route("/cameras/{id}/network", get(cameras::network))
+        .route("/cameras/{id}/invitations", post(sharing::invite))
+        .route(
+            "/cameras/{id}/invitations/{invitation_id}",
+            delete(sharing::cancel),
+        )
+        .route("/cameras/{id}/shares", get(sharing::shares))
+        .route("/cameras/{id}/shares/{account_id}", delete(sharing::revoke))
+        .route("/invitations", get(sharing::incoming))
+        .route("/invitations/{id}", delete(sharing::decline))
+        .route("/invitations/{id}/accept", post(sharing::accept))
         .route(
             "/admin/firmware",
             get(admin::firmware).post(admin::publish_firmware),

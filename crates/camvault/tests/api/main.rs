@@ -17,5 +17,6 @@ mod pages;
 mod provisioning;
 mod sessions;
 mod setup;
+mod sharing;
 mod signin;
 mod tokens;

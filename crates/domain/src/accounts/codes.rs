@@ -2,7 +2,6 @@
 
 use super::secrets::{new_code, same_hash};
 use super::Accounts;
-use crate::accounts::contact::ContactKind;
 use crate::ports::{CodePurpose, Contact, Message};
 use crate::{Error, Result};
 
@@ -45,11 +44,7 @@ impl Accounts {
                  If you did not ask for it, ignore this message."
             ),
         };
-        let sender = match contact.address.kind() {
-            ContactKind::Email => &self.email,
-            ContactKind::Phone => &self.sms,
-        };
-        sender.send(&message).await?;
+        self.outbox.send(&message).await?;
         tracing::info!(
             contact = %contact.address.masked(),
             purpose = purpose.as_str(),

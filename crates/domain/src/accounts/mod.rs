@@ -25,6 +25,7 @@ use std::time::Duration;
 
 use crate::clock::Clock;
 use crate::ids::{ApiTokenId, SessionId};
+use crate::notify::Outbox;
 use crate::ports::{Account, Contact, IdentityStore, Sender};
 use secrets::Secrets;
 
@@ -58,8 +59,7 @@ impl Default for AccountsConfig {
 /// senders and clock.
 pub struct Accounts {
     store: Arc<dyn IdentityStore>,
-    email: Arc<dyn Sender>,
-    sms: Arc<dyn Sender>,
+    outbox: Outbox,
     clock: Arc<dyn Clock>,
     secrets: Secrets,
     config: AccountsConfig,
@@ -84,8 +84,7 @@ impl Accounts {
     pub fn new(deps: AccountsDeps, config: AccountsConfig) -> Self {
         Accounts {
             store: deps.store,
-            email: deps.email,
-            sms: deps.sms,
+            outbox: Outbox::new(deps.email, deps.sms),
             clock: deps.clock,
             secrets: deps.secrets,
             config,

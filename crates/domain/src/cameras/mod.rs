@@ -14,6 +14,7 @@ pub mod firmware;
 pub mod network;
 pub mod provision;
 pub mod serial;
+pub mod sharing;
 
 use std::sync::Arc;
 
@@ -21,7 +22,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::{Clock, Timestamp};
 use crate::ids::{AccountId, CameraId};
-use crate::ports::{CameraStore, ThrottleStore};
+use crate::notify::Outbox;
+use crate::ports::{AccountStore, CameraStore, ShareStore, ThrottleStore};
 use crate::{Error, Result};
 
 /// What a camera records.
@@ -211,25 +213,44 @@ impl SettingsBus {
 /// The cameras service.
 pub struct Cameras {
     store: Arc<dyn CameraStore>,
+    shares: Arc<dyn ShareStore>,
+    accounts: Arc<dyn AccountStore>,
     throttles: Arc<dyn ThrottleStore>,
     clock: Arc<dyn Clock>,
+    outbox: Outbox,
     device_key: [u8; 32],
     bus: SettingsBus,
 }
 
+/// The injected dependencies of [`Cameras`].
+pub struct CamerasDeps {
+    /// Cameras and device tokens.
+    pub store: Arc<dyn CameraStore>,
+    /// Shares and invitations.
+    pub shares: Arc<dyn ShareStore>,
+    /// Accounts (for invitees' verified contacts).
+    pub accounts: Arc<dyn AccountStore>,
+    /// Throttle counters.
+    pub throttles: Arc<dyn ThrottleStore>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+    /// Message delivery (invitations).
+    pub outbox: Outbox,
+    /// Keys the hashes of label codes and device secrets.
+    pub device_key: [u8; 32],
+}
+
 impl Cameras {
-    /// Wires the service; `device_key` keys the hashes of codes and secrets.
-    pub fn new(
-        store: Arc<dyn CameraStore>,
-        throttles: Arc<dyn ThrottleStore>,
-        clock: Arc<dyn Clock>,
-        device_key: [u8; 32],
-    ) -> Self {
+    /// Wires the service.
+    pub fn new(deps: CamerasDeps) -> Self {
         Cameras {
-            store,
-            throttles,
-            clock,
-            device_key,
+            store: deps.store,
+            shares: deps.shares,
+            accounts: deps.accounts,
+            throttles: deps.throttles,
+            clock: deps.clock,
+            outbox: deps.outbox,
+            device_key: deps.device_key,
             bus: SettingsBus::default(),
         }
     }
@@ -257,8 +278,12 @@ impl Cameras {
             .camera(id)
             .await?
             .ok_or(Error::NotFound("camera"))?;
-        match camera.owner {
-            Some(owner) if owner == who => Ok((camera, Access::Owner)),
+        if camera.owner == Some(who) {
+            return Ok((camera, Access::Owner));
+        }
+        // A share only counts while the camera is bound: unbinding ends all sharing.
+        match (camera.owner, self.shares.share_role(id, who).await?) {
+            (Some(_), Some(role)) => Ok((camera, role.access())),
             _ => Err(Error::NotFound("camera")),
         }
     }
@@ -278,7 +303,16 @@ impl Cameras {
 
     /// The cameras `who` may use.
     pub async fn list(&self, who: AccountId) -> Result<Vec<(Camera, Access)>> {
-        let owned = self.store.cameras_of_owner(who).await?;
-        Ok(owned.into_iter().map(|c| (c, Access::Owner)).collect())
+        let mut all: Vec<(Camera, Access)> = self
+            .store
+            .cameras_of_owner(who)
+            .await?
+            .into_iter()
+            .map(|c| (c, Access::Owner))
+            .collect();
+        for (camera, role) in self.shares.shared_with(who).await? {
+            all.push((camera, role.access()));
+        }
+        Ok(all)
     }
 }

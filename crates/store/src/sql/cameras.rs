@@ -218,18 +218,35 @@ impl CameraStore for SqlStore {
     }
 
     async fn unbind(&self, id: CameraId, owner: AccountId) -> Result<bool> {
-        // Settings go back to factory defaults: the next owner starts clean.
-        let n = on_db!(&self.db, p => sqlx::query(
+        on_db!(&self.db, p => {
+            let mut tx = p.begin().await.map_err(storage)?;
+            // Settings go back to factory defaults and every share and
+            // invitation ends: the next owner starts clean.
+            let n = sqlx::query(
                 "UPDATE cameras SET owner_id = NULL, name = NULL, bound_at = NULL, \
                  recording_mode = 'continuous', audio = 1, alerts = 1, privacy = 0, schedule = '[]', \
                  settings_version = settings_version + 1 WHERE id = $1 AND owner_id = $2")
-            .bind(id.0)
-            .bind(owner.0)
-            .execute(p)
-            .await
-            .map_err(storage)?
-            .rows_affected());
-        Ok(n == 1)
+                .bind(id.0)
+                .bind(owner.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(storage)?
+                .rows_affected();
+            if n == 1 {
+                for sql in [
+                    "DELETE FROM camera_shares WHERE camera_id = $1",
+                    "DELETE FROM share_invitations WHERE camera_id = $1",
+                ] {
+                    sqlx::query(sql)
+                        .bind(id.0)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(storage)?;
+                }
+            }
+            tx.commit().await.map_err(storage)?;
+            Ok(n == 1)
+        })
     }
 
     async fn save_settings(&self, id: CameraId, s: &CameraSettings) -> Result<i64> {

@@ -5,6 +5,7 @@ mod cameras;
 mod codes;
 mod sessions;
 mod settings;
+mod sharing;
 mod throttles;
 
 use std::str::FromStr;

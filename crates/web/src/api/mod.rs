@@ -8,6 +8,7 @@ pub mod health;
 pub mod openapi;
 pub mod sessions;
 pub mod setup;
+pub mod sharing;
 pub mod tokens;
 
 use serde::Serialize;

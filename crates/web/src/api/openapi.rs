@@ -6,14 +6,14 @@ use maud::{html, Markup};
 use utoipa::openapi::path::Operation;
 use utoipa::OpenApi;
 
-use super::{accounts, admin, cameras, device, health, sessions, setup, tokens};
+use super::{accounts, admin, cameras, device, health, sessions, setup, sharing, tokens};
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::pages::layout;
 
 /// The API description.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "camvault API", description = "Accounts, sessions and tokens of a camvault server. \
+    info(title = "camvault API", description = "Accounts, sessions, tokens, cameras, the device API and sharing of a camvault server. \
         Errors are {\"error\":{\"code\",\"message\"}}; cookie-authenticated state-changing calls need X-CSRF-Token."),
     paths(
         health::healthz, health::readyz,
@@ -27,6 +27,8 @@ use crate::pages::layout;
         cameras::network,
         device::token, device::heartbeat, device::settings, device::firmware,
         admin::import, admin::devices, admin::publish_firmware, admin::firmware,
+        sharing::invite, sharing::cancel, sharing::shares, sharing::revoke,
+        sharing::incoming, sharing::accept, sharing::decline,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
     tags(
@@ -36,7 +38,8 @@ use crate::pages::layout;
         (name = "setup", description = "First administrator"),
         (name = "cameras", description = "Binding and controlling cameras"),
         (name = "device", description = "What cameras call, with their device token"),
-        (name = "admin", description = "Device registry"),
+        (name = "admin", description = "Device registry and firmware"),
+        (name = "sharing", description = "Sharing cameras with family and friends"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
