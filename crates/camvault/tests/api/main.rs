@@ -13,6 +13,7 @@ mod device;
 mod errors;
 mod health;
 mod masking;
+mod matrix;
 mod pages;
 mod provisioning;
 mod sessions;

@@ -100,8 +100,8 @@ async fn an_invited_viewer_accepts_sees_only_what_was_shared_and_loses_it_on_rev
     .await;
     assert_error(
         grandma.delete(&path).await,
-        StatusCode::NOT_FOUND,
-        "not_found",
+        StatusCode::FORBIDDEN,
+        "forbidden",
     )
     .await;
 
@@ -160,8 +160,8 @@ async fn an_operator_may_change_settings_but_not_share_or_unbind() {
     assert_error(resp, StatusCode::FORBIDDEN, "forbidden").await;
     assert_error(
         partner.delete(&path).await,
-        StatusCode::NOT_FOUND,
-        "not_found",
+        StatusCode::FORBIDDEN,
+        "forbidden",
     )
     .await;
 }

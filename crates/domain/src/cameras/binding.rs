@@ -91,6 +91,10 @@ impl Cameras {
     /// Unbinds an owned camera; recordings already stored stay with the
     /// former owner under their retention.
     pub async fn unbind(&self, who: AccountId, id: CameraId) -> Result<()> {
+        let (_, access) = self.access(who, id).await?;
+        if access != super::Access::Owner {
+            return Err(Error::Forbidden);
+        }
         if !self.store.unbind(id, who).await? {
             return Err(Error::NotFound("camera"));
         }
