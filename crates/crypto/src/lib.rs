@@ -15,6 +15,54 @@ pub enum Error {
     /// Key material has the wrong length or encoding.
     #[error("malformed key: {0}")]
     MalformedKey(&'static str),
+    /// Ciphertext is truncated, altered, or sealed under another key or context.
+    #[error("ciphertext could not be authenticated")]
+    Unauthentic,
+}
+
+const NONCE_LEN: usize = 12;
+
+/// Encrypts `plaintext` with AES-256-GCM under `key`, binding `context`
+/// (e.g. the object's id) so a sealed value cannot be swapped for another.
+/// Output: a random 96-bit nonce followed by ciphertext and tag.
+pub fn seal(key: &[u8; 32], context: &[u8], plaintext: &[u8]) -> Vec<u8> {
+    use aes_gcm::aead::{Aead, KeyInit, Payload};
+    let cipher = aes_gcm::Aes256Gcm::new(key.into());
+    let mut nonce = [0u8; NONCE_LEN];
+    rand::rngs::OsRng.fill_bytes(&mut nonce);
+    // Encryption only fails for inputs beyond GCM's 64 GiB limit.
+    let sealed = cipher
+        .encrypt(
+            (&nonce).into(),
+            Payload {
+                msg: plaintext,
+                aad: context,
+            },
+        )
+        .expect("plaintext within AES-GCM limits");
+    let mut out = Vec::with_capacity(NONCE_LEN + sealed.len());
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(&sealed);
+    out
+}
+
+/// Reverses [`seal`]; fails on any alteration, wrong key or wrong context.
+pub fn open(key: &[u8; 32], context: &[u8], sealed: &[u8]) -> Result<Vec<u8>, Error> {
+    use aes_gcm::aead::{Aead, KeyInit, Payload};
+    if sealed.len() < NONCE_LEN + 16 {
+        return Err(Error::Unauthentic);
+    }
+    let (nonce, body) = sealed.split_at(NONCE_LEN);
+    let cipher = aes_gcm::Aes256Gcm::new(key.into());
+    cipher
+        .decrypt(
+            nonce.into(),
+            Payload {
+                msg: body,
+                aad: context,
+            },
+        )
+        .map_err(|_| Error::Unauthentic)
 }
 
 /// The instance's root secret (32 bytes). Its `Debug` never shows it.
@@ -72,6 +120,22 @@ mod tests {
         assert_eq!(k.derive("x"), k2.derive("x"));
         assert!(MasterKey::from_hex("abcd").is_err());
         assert!(MasterKey::from_hex(&"zz".repeat(32)).is_err());
+    }
+
+    #[test]
+    fn sealed_values_open_only_with_the_same_key_and_context() {
+        let k = MasterKey::generate().derive("evidence");
+        let other = MasterKey::generate().derive("evidence");
+        let sealed = seal(&k, b"claim 1", b"the receipt");
+        assert_ne!(&sealed[12..], b"the receipt");
+        assert_eq!(open(&k, b"claim 1", &sealed).unwrap(), b"the receipt");
+        assert!(open(&other, b"claim 1", &sealed).is_err());
+        assert!(open(&k, b"claim 2", &sealed).is_err());
+        let mut flipped = sealed.clone();
+        flipped[20] ^= 1;
+        assert!(open(&k, b"claim 1", &flipped).is_err());
+        assert!(open(&k, b"claim 1", &sealed[..sealed.len() - 1]).is_err());
+        assert!(open(&k, b"claim 1", &[]).is_err());
     }
 
     #[test]
