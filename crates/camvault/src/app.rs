@@ -50,6 +50,8 @@ pub struct Core {
     pub accounts: Arc<Accounts>,
     /// The cameras service.
     pub cameras: Arc<Cameras>,
+    /// The blob store.
+    pub blobs: Arc<LocalBlobStore>,
 }
 
 fn email_sender(config: &Config) -> anyhow::Result<Arc<dyn Sender>> {
@@ -99,14 +101,18 @@ impl Core {
             None => sms_sender(config)?,
         };
         let shared = Arc::new(store.clone());
+        let blobs = Arc::new(LocalBlobStore::open(&config.blob_dir())?);
         let cameras = Cameras::new(CamerasDeps {
             store: shared.clone(),
             shares: shared.clone(),
             accounts: shared.clone(),
+            claims: shared.clone(),
+            blobs: blobs.clone(),
             throttles: shared.clone(),
             clock: deps.clock.clone(),
             outbox: Outbox::new(email.clone(), sms.clone()),
             device_key: key.derive("device codes and secrets"),
+            evidence_key: key.derive("ownership claim evidence"),
         });
         let accounts = Accounts::new(
             AccountsDeps {
@@ -125,6 +131,7 @@ impl Core {
             store,
             accounts: Arc::new(accounts),
             cameras: Arc::new(cameras),
+            blobs,
         })
     }
 }
@@ -141,7 +148,6 @@ impl App {
     /// Builds everything and binds the listening socket.
     pub async fn build(config: &Config, deps: Deps) -> anyhow::Result<App> {
         let core = Core::build(config, deps).await?;
-        let blobs = LocalBlobStore::open(&config.blob_dir())?;
         let public_url = match &config.public_url {
             Some(u) => Some(url::Url::parse(u).context("public_url is not a URL")?),
             None => None,
@@ -155,7 +161,7 @@ impl App {
         let router = web::router(AppState {
             accounts: core.accounts.clone(),
             cameras: core.cameras.clone(),
-            blobs: Arc::new(blobs),
+            blobs: core.blobs.clone(),
             settings: Arc::new(settings),
         });
         let listener = TcpListener::bind(&config.listen)

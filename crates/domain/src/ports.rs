@@ -8,6 +8,7 @@
 use async_trait::async_trait;
 
 use crate::accounts::contact::Address;
+use crate::cameras::claims::{Claim, ClaimStatus};
 use crate::cameras::firmware::Manifest;
 use crate::cameras::network::Sample;
 use crate::cameras::sharing::{Invitation, Share, ShareRole};
@@ -471,4 +472,32 @@ pub trait ShareStore: Send + Sync {
     ) -> Result<Vec<Invitation>>;
     /// Deletes an invitation; false if there was none.
     async fn delete_invitation(&self, id: i64) -> Result<bool>;
+}
+
+/// Ownership claims.
+#[async_trait]
+pub trait ClaimStore: Send + Sync {
+    /// Stores a pending claim; `Taken("claim")` if the claimant already has
+    /// one pending for that camera.
+    async fn create_claim(&self, claim: &Claim) -> Result<i64>;
+    /// Sets the blob key of a stored claim's evidence.
+    async fn set_evidence_key(&self, id: i64, key: &str) -> Result<()>;
+    /// One claim.
+    async fn claim(&self, id: i64) -> Result<Option<Claim>>;
+    /// Claims by status, oldest first.
+    async fn claims_with_status(&self, status: ClaimStatus) -> Result<Vec<Claim>>;
+    /// A claimant's claims, newest first.
+    async fn claims_of(&self, claimant: AccountId) -> Result<Vec<Claim>>;
+    /// Records the decision and forgets the evidence key in one transaction;
+    /// on approval the camera moves to the claimant with factory settings and
+    /// no shares. False if the claim was no longer pending.
+    async fn decide_claim(
+        &self,
+        id: i64,
+        approve: bool,
+        reason: &str,
+        admin: AccountId,
+        camera_name: &str,
+        now: Timestamp,
+    ) -> Result<bool>;
 }

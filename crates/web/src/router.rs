@@ -10,7 +10,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::api::{
-    accounts, admin, cameras, device, health, openapi, sessions, setup, sharing, tokens,
+    accounts, admin, cameras, claims, device, health, openapi, sessions, setup, sharing, tokens,
 };
 use crate::error::ApiError;
 use crate::pages;
@@ -18,6 +18,9 @@ use crate::state::AppState;
 
 /// Device imports list a whole production batch.
 const IMPORT_LIMIT: usize = 16 * 1024 * 1024;
+
+/// Claim evidence is at most 5 MiB; the form around it adds a little.
+const EVIDENCE_LIMIT: usize = 6 * 1024 * 1024;
 
 const STYLE_CSS: &str = include_str!("../assets/style.css");
 
@@ -58,6 +61,15 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/cameras/{id}/shares", get(sharing::shares))
         .route("/cameras/{id}/shares/{account_id}", delete(sharing::revoke))
+        .route(
+            "/claims",
+            post(claims::file)
+                .get(claims::mine)
+                .layer(DefaultBodyLimit::max(EVIDENCE_LIMIT)),
+        )
+        .route("/admin/claims", get(claims::queue))
+        .route("/admin/claims/{id}/evidence", get(claims::evidence))
+        .route("/admin/claims/{id}/decision", post(claims::decide))
         .route("/invitations", get(sharing::incoming))
         .route("/invitations/{id}", delete(sharing::decline))
         .route("/invitations/{id}/accept", post(sharing::accept))
@@ -110,6 +122,7 @@ pub fn router(state: AppState) -> Router {
     let app = Router::new()
         .nest("/api/v1", api)
         .merge(pages)
+        .merge(pages::cameras::routes())
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/api/openapi.json", get(openapi::openapi_json))

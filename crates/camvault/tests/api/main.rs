@@ -7,7 +7,9 @@
 mod helpers;
 
 mod accounts;
+mod camera_pages;
 mod cameras;
+mod claims;
 mod contacts;
 mod device;
 mod errors;

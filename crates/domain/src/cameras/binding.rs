@@ -22,7 +22,7 @@ pub const BIND_POLICY: ThrottlePolicy = ThrottlePolicy {
 };
 
 impl Cameras {
-    async fn throttled(&self, key: &str) -> Result<()> {
+    pub(super) async fn throttled(&self, key: &str) -> Result<()> {
         let now = self.clock.now();
         if let Some(rec) = self.throttles.throttle(key).await? {
             if rec.updated_at.plus(BIND_POLICY.window) < now {
@@ -36,7 +36,7 @@ impl Cameras {
         Ok(())
     }
 
-    async fn count_failure(&self, key: &str) -> Result<()> {
+    pub(super) async fn count_failure(&self, key: &str) -> Result<()> {
         let now = self.clock.now();
         let failures = self.throttles.record_failure(key, now).await?;
         if let Some(until) = BIND_POLICY.locked_until(failures, now) {

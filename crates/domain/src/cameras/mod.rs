@@ -8,6 +8,7 @@
 //! (B3). Promises kept here: B1, B2, B3.
 
 pub mod binding;
+pub mod claims;
 pub mod control;
 pub mod device;
 pub mod firmware;
@@ -23,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::clock::{Clock, Timestamp};
 use crate::ids::{AccountId, CameraId};
 use crate::notify::Outbox;
-use crate::ports::{AccountStore, CameraStore, ShareStore, ThrottleStore};
+use crate::ports::{AccountStore, BlobStore, CameraStore, ClaimStore, ShareStore, ThrottleStore};
 use crate::{Error, Result};
 
 /// What a camera records.
@@ -215,10 +216,13 @@ pub struct Cameras {
     store: Arc<dyn CameraStore>,
     shares: Arc<dyn ShareStore>,
     accounts: Arc<dyn AccountStore>,
+    claims: Arc<dyn ClaimStore>,
+    blobs: Arc<dyn BlobStore>,
     throttles: Arc<dyn ThrottleStore>,
     clock: Arc<dyn Clock>,
     outbox: Outbox,
     device_key: [u8; 32],
+    evidence_key: [u8; 32],
     bus: SettingsBus,
 }
 
@@ -230,6 +234,10 @@ pub struct CamerasDeps {
     pub shares: Arc<dyn ShareStore>,
     /// Accounts (for invitees' verified contacts).
     pub accounts: Arc<dyn AccountStore>,
+    /// Ownership claims.
+    pub claims: Arc<dyn ClaimStore>,
+    /// Where claim evidence is kept (encrypted).
+    pub blobs: Arc<dyn BlobStore>,
     /// Throttle counters.
     pub throttles: Arc<dyn ThrottleStore>,
     /// Time.
@@ -238,6 +246,8 @@ pub struct CamerasDeps {
     pub outbox: Outbox,
     /// Keys the hashes of label codes and device secrets.
     pub device_key: [u8; 32],
+    /// Encrypts claim evidence.
+    pub evidence_key: [u8; 32],
 }
 
 impl Cameras {
@@ -247,10 +257,13 @@ impl Cameras {
             store: deps.store,
             shares: deps.shares,
             accounts: deps.accounts,
+            claims: deps.claims,
+            blobs: deps.blobs,
             throttles: deps.throttles,
             clock: deps.clock,
             outbox: deps.outbox,
             device_key: deps.device_key,
+            evidence_key: deps.evidence_key,
             bus: SettingsBus::default(),
         }
     }

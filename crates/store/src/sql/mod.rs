@@ -2,6 +2,7 @@
 
 mod accounts;
 mod cameras;
+mod claims;
 mod codes;
 mod sessions;
 mod settings;

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod cameras;
+pub mod claims;
 pub mod device;
 pub mod health;
 pub mod openapi;

@@ -6,7 +6,7 @@ use maud::{html, Markup};
 use utoipa::openapi::path::Operation;
 use utoipa::OpenApi;
 
-use super::{accounts, admin, cameras, device, health, sessions, setup, sharing, tokens};
+use super::{accounts, admin, cameras, claims, device, health, sessions, setup, sharing, tokens};
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::pages::layout;
 
@@ -29,6 +29,7 @@ use crate::pages::layout;
         admin::import, admin::devices, admin::publish_firmware, admin::firmware,
         sharing::invite, sharing::cancel, sharing::shares, sharing::revoke,
         sharing::incoming, sharing::accept, sharing::decline,
+        claims::file, claims::mine, claims::queue, claims::evidence, claims::decide,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
     tags(
@@ -40,6 +41,7 @@ use crate::pages::layout;
         (name = "device", description = "What cameras call, with their device token"),
         (name = "admin", description = "Device registry and firmware"),
         (name = "sharing", description = "Sharing cameras with family and friends"),
+        (name = "claims", description = "Ownership claims for cameras bound to someone else"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
