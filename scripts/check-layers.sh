@@ -20,7 +20,7 @@ forbid() {
 }
 
 forbid domain axum hyper sqlx object_store web store
-forbid media axum hyper sqlx object_store tokio domain
+forbid media axum hyper sqlx object_store domain
 forbid crypto axum hyper sqlx object_store tokio domain
 forbid store axum hyper web
 forbid delivery axum sqlx web store

@@ -1,5 +1,12 @@
-//! Video for camvault: fragmented-MP4 parsing and HLS playlists.
+//! Video for camvault: fragmented-MP4 parsing, HLS playlists, and RTSP
+//! camera probing.
 //!
 //! This crate will hold the fMP4/CMAF validator and muxer used by ingest and
-//! playback; it stays free of storage and HTTP so it can be fuzzed alone.
-//! Nothing lives here yet: recording arrives with the recording capability.
+//! playback; it stays free of storage and HTTP servers so it can be fuzzed and
+//! tested alone. Recording arrives with the recording capability.
+//!
+//! Today it holds [`rtsp`]: the "test connection" probe for RTSP/ONVIF IP
+//! cameras that the server pulls from. It speaks RTSP through the `retina`
+//! crate and so needs a tokio runtime.
+
+pub mod rtsp;
