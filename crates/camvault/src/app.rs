@@ -113,6 +113,7 @@ impl Core {
             outbox: Outbox::new(email.clone(), sms.clone()),
             device_key: key.derive("device codes and secrets"),
             evidence_key: key.derive("ownership claim evidence"),
+            credentials_key: key.derive("rtsp camera credentials"),
         });
         let accounts = Accounts::new(
             AccountsDeps {

@@ -428,6 +428,18 @@ pub trait CameraStore: Send + Sync {
     async fn firmware_manifests(&self) -> Result<Vec<Manifest>>;
     /// The manifests of one model.
     async fn firmware_for_model(&self, model: &str) -> Result<Vec<Manifest>>;
+    /// Adds RTSP cameras owned by `owner` in one transaction: (serial, name,
+    /// URL without credentials, sealed source) each; returns their ids.
+    async fn add_rtsp_cameras(
+        &self,
+        owner: AccountId,
+        cameras: &[(String, String, String, Vec<u8>)],
+        now: Timestamp,
+    ) -> Result<Vec<CameraId>>;
+    /// The sealed source of an RTSP camera.
+    async fn rtsp_source(&self, id: CameraId) -> Result<Option<Vec<u8>>>;
+    /// Replaces an RTSP camera's source.
+    async fn set_rtsp_source(&self, id: CameraId, url: &str, sealed: &[u8]) -> Result<()>;
     /// Stores a device token hash.
     async fn create_device_token(
         &self,

@@ -11,97 +11,13 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use media::rtsp::{probe, ProbeError, StreamInfo};
 
-const PYTHON: &str = "/usr/bin/python3";
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A fake camera process, killed when dropped.
-struct Camera {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Camera {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Why the fake camera cannot run here, if it cannot.
-fn peer_missing() -> Option<String> {
-    let check = "import gi; gi.require_version('Gst', '1.0'); \
-                 gi.require_version('GstRtspServer', '1.0'); \
-                 from gi.repository import GstRtspServer";
-    match Command::new(PYTHON).args(["-c", check]).output() {
-        Ok(out) if out.status.success() => None,
-        Ok(out) => Some(format!(
-            "{PYTHON} cannot load GstRtspServer: {}",
-            // The last line of a traceback names the error.
-            String::from_utf8_lossy(&out.stderr)
-                .trim()
-                .lines()
-                .last()
-                .unwrap_or("")
-        )),
-        Err(e) => Some(format!("cannot run {PYTHON}: {e}")),
-    }
-}
-
-/// Starts the fake camera with `args`, or returns `None` (after printing
-/// `SKIP`) when it cannot run outside CI. In CI a missing peer panics.
-fn camera(args: &[&str]) -> Option<Camera> {
-    if let Some(reason) = peer_missing() {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("the RTSP test camera must be present in CI: {reason}");
-        }
-        println!("SKIP rtsp: {reason}");
-        return None;
-    }
-    let port = free_port();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/rtsp-test-camera.py");
-    let mut child = Command::new(PYTHON)
-        .arg(script)
-        .args(["--port", &port.to_string()])
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut camera = Camera {
-        child,
-        url: String::new(),
-    };
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut lines = BufReader::new(stdout).lines();
-        let first = lines.next().and_then(Result::ok).unwrap_or_default();
-        let _ = tx.send(first);
-        for _ in lines {} // keep the pipe open and drained
-    });
-    let line = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("the RTSP test camera did not print READY within 30 s");
-    let url = line
-        .strip_prefix("READY ")
-        .unwrap_or_else(|| panic!("unexpected first line from the RTSP test camera: {line:?}"));
-    assert_eq!(url, format!("rtsp://127.0.0.1:{port}/cam"));
-    camera.url = url.to_owned();
-    Some(camera)
-}
-
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
+use testkit::rtsp::{free_port, start as camera};
 
 fn assert_640x360_at_10(info: &StreamInfo, codec: &str) {
     assert_eq!(info.codec, codec);

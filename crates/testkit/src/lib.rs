@@ -5,6 +5,8 @@
 //! test database a fresh PostgreSQL database on that server; otherwise each
 //! test gets its own SQLite file in a temporary directory.
 
+pub mod rtsp;
+
 use std::sync::Mutex;
 
 use async_trait::async_trait;

@@ -54,6 +54,12 @@ pub fn router(state: AppState) -> Router {
         .route("/device/settings", get(device::settings))
         .route("/device/firmware", get(device::firmware))
         .route("/cameras/{id}/network", get(cameras::network))
+        .route("/cameras/rtsp", post(cameras::add_rtsp))
+        .route("/cameras/{id}/rtsp", put(cameras::change_rtsp))
+        .route(
+            "/cameras/{id}/test-connection",
+            post(cameras::test_connection),
+        )
         .route("/cameras/{id}/invitations", post(sharing::invite))
         .route(
             "/cameras/{id}/invitations/{invitation_id}",

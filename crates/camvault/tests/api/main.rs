@@ -18,6 +18,7 @@ mod masking;
 mod matrix;
 mod pages;
 mod provisioning;
+mod rtsp;
 mod sessions;
 mod setup;
 mod sharing;

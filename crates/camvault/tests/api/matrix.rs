@@ -183,6 +183,25 @@ fn rows() -> Vec<Row> {
             None,
             [403, 403, 403, 403, 401, 401, 401, 200],
         ),
+        row(
+            Method::POST,
+            "/api/v1/cameras/rtsp",
+            Some(json!({"name": "IP", "url": "rtsp://127.0.0.1:9/x"})),
+            [201, 201, 201, 201, 401, 401, 401, 201],
+        ),
+        // Camera 1 is a cloud camera: those allowed to manage it learn it has no RTSP source.
+        row(
+            Method::PUT,
+            "/api/v1/cameras/{id}/rtsp",
+            Some(json!({"password": "x"})),
+            [400, 400, 403, 404, 401, 401, 401, 404],
+        ),
+        row(
+            Method::POST,
+            "/api/v1/cameras/{id}/test-connection",
+            Some(json!({})),
+            [400, 400, 403, 404, 401, 401, 401, 404],
+        ),
         // Filing needs the label code, which no caller here sends: a refusal for every person.
         row(
             Method::POST,

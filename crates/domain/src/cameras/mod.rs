@@ -14,6 +14,7 @@ pub mod device;
 pub mod firmware;
 pub mod network;
 pub mod provision;
+pub mod rtsp;
 pub mod serial;
 pub mod sharing;
 
@@ -148,11 +149,34 @@ pub struct DeviceFacts {
     pub last_seen_at: Option<Timestamp>,
 }
 
+/// How video reaches the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CameraKind {
+    /// A cloud camera that pushes video over HTTPS.
+    Cloud,
+    /// An IP camera or NVR channel the server pulls from over RTSP.
+    Rtsp,
+}
+
+impl CameraKind {
+    /// Storage name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CameraKind::Cloud => "cloud",
+            CameraKind::Rtsp => "rtsp",
+        }
+    }
+}
+
 /// A camera as stored.
 #[derive(Debug, Clone)]
 pub struct Camera {
     /// Its id.
     pub id: CameraId,
+    /// Cloud or RTSP.
+    pub kind: CameraKind,
+    /// For RTSP cameras, the stream URL without credentials.
+    pub source_url: Option<String>,
     /// Serial number.
     pub serial: String,
     /// Model name.
@@ -223,6 +247,7 @@ pub struct Cameras {
     outbox: Outbox,
     device_key: [u8; 32],
     evidence_key: [u8; 32],
+    credentials_key: [u8; 32],
     bus: SettingsBus,
 }
 
@@ -248,6 +273,8 @@ pub struct CamerasDeps {
     pub device_key: [u8; 32],
     /// Encrypts claim evidence.
     pub evidence_key: [u8; 32],
+    /// Encrypts RTSP camera credentials.
+    pub credentials_key: [u8; 32],
 }
 
 impl Cameras {
@@ -264,6 +291,7 @@ impl Cameras {
             outbox: deps.outbox,
             device_key: deps.device_key,
             evidence_key: deps.evidence_key,
+            credentials_key: deps.credentials_key,
             bus: SettingsBus::default(),
         }
     }

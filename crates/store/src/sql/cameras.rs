@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use domain::cameras::firmware::Manifest;
 use domain::cameras::network::Sample;
-use domain::cameras::{Camera, CameraSettings, DeviceFacts, RecordingMode};
+use domain::cameras::{Camera, CameraKind, CameraSettings, DeviceFacts, RecordingMode};
 use domain::clock::Timestamp;
 use domain::ids::{AccountId, CameraId};
 use domain::ports::{CameraStore, NewDevice};
@@ -14,6 +14,8 @@ use super::{storage, taken_or_storage, SqlStore};
 #[derive(sqlx::FromRow)]
 struct CameraRow {
     id: i64,
+    kind: String,
+    source_url: Option<String>,
     serial: String,
     model: String,
     code_hash: String,
@@ -43,6 +45,12 @@ impl TryFrom<CameraRow> for Camera {
         let schedule = serde_json::from_str(&r.schedule).map_err(storage)?;
         Ok(Camera {
             id: CameraId(r.id),
+            kind: if r.kind == "rtsp" {
+                CameraKind::Rtsp
+            } else {
+                CameraKind::Cloud
+            },
+            source_url: r.source_url,
             settings: CameraSettings {
                 name: r.name.unwrap_or_else(|| r.serial.clone()),
                 recording_mode: RecordingMode::parse(&r.recording_mode)?,
@@ -95,7 +103,8 @@ impl From<ManifestRow> for Manifest {
     }
 }
 
-const COLUMNS: &str = "id, serial, model, code_hash, secret_hash, owner_id, name, recording_mode, \
+const COLUMNS: &str =
+    "id, kind, source_url, serial, model, code_hash, secret_hash, owner_id, name, recording_mode, \
      audio, alerts, privacy, schedule, settings_version, firmware_version, time_zone, language, \
      uptime_secs, signal_dbm, upload_kbps, last_error, last_seen_at, bound_at";
 
@@ -236,6 +245,8 @@ impl CameraStore for SqlStore {
                 for sql in [
                     "DELETE FROM camera_shares WHERE camera_id = $1",
                     "DELETE FROM share_invitations WHERE camera_id = $1",
+                    // An RTSP camera exists only as its owner's entry: it goes entirely.
+                    "DELETE FROM cameras WHERE id = $1 AND kind = 'rtsp'",
                 ] {
                     sqlx::query(sql)
                         .bind(id.0)
@@ -363,6 +374,59 @@ impl CameraStore for SqlStore {
             .await
             .map_err(storage)?);
         Ok(rows.into_iter().map(Manifest::from).collect())
+    }
+
+    async fn add_rtsp_cameras(
+        &self,
+        owner: AccountId,
+        cameras: &[(String, String, String, Vec<u8>)],
+        now: Timestamp,
+    ) -> Result<Vec<CameraId>> {
+        on_db!(&self.db, p => {
+            let mut tx = p.begin().await.map_err(storage)?;
+            let mut ids = Vec::new();
+            for (serial, name, url, sealed) in cameras {
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO cameras (kind, serial, model, code_hash, secret_hash, owner_id, name, \
+                     source_url, source_sealed, provisioned_at, bound_at) \
+                     VALUES ('rtsp', $1, 'RTSP camera', '', '', $2, $3, $4, $5, $6, $6) RETURNING id")
+                    .bind(serial)
+                    .bind(owner.0)
+                    .bind(name)
+                    .bind(url)
+                    .bind(sealed)
+                    .bind(now.ms())
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(taken_or_storage("serial"))?;
+                ids.push(CameraId(id));
+            }
+            tx.commit().await.map_err(storage)?;
+            Ok(ids)
+        })
+    }
+
+    async fn rtsp_source(&self, id: CameraId) -> Result<Option<Vec<u8>>> {
+        let v: Option<Option<Vec<u8>>> = on_db!(&self.db, p => sqlx::query_scalar(
+                "SELECT source_sealed FROM cameras WHERE id = $1 AND kind = 'rtsp'")
+            .bind(id.0)
+            .fetch_optional(p)
+            .await
+            .map_err(storage)?);
+        Ok(v.flatten())
+    }
+
+    async fn set_rtsp_source(&self, id: CameraId, url: &str, sealed: &[u8]) -> Result<()> {
+        on_db!(&self.db, p => sqlx::query(
+                "UPDATE cameras SET source_url = $1, source_sealed = $2 WHERE id = $3 AND kind = 'rtsp'")
+            .bind(url)
+            .bind(sealed)
+            .bind(id.0)
+            .execute(p)
+            .await
+            .map(|_| ())
+            .map_err(storage)?);
+        Ok(())
     }
 
     async fn create_device_token(

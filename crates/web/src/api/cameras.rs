@@ -4,6 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use domain::cameras::control::SettingsChange;
+use domain::cameras::rtsp::RtspInput;
 use domain::cameras::{Access, Camera, ScheduleWindow};
 use domain::ids::CameraId;
 use serde::{Deserialize, Serialize};
@@ -23,6 +24,10 @@ pub struct CameraView {
     pub serial: String,
     /// Model.
     pub model: String,
+    /// `cloud` (pushes video) or `rtsp` (the server pulls it).
+    pub kind: &'static str,
+    /// For RTSP cameras: the stream URL without credentials (they are write-only).
+    pub source_url: Option<String>,
     /// Display name.
     pub name: String,
     /// `owner`, `operator` or `viewer`.
@@ -61,6 +66,8 @@ impl CameraView {
             id: c.id.0,
             serial: c.serial.clone(),
             model: c.model.clone(),
+            kind: c.kind.as_str(),
+            source_url: c.source_url.clone(),
             name: c.settings.name.clone(),
             access: match access {
                 Access::Owner => "owner",
@@ -243,5 +250,111 @@ pub async fn network(
                 upload_kbps: s.upload_kbps,
             })
             .collect(),
+    }))
+}
+
+/// Adds an IP camera, or one camera per NVR channel when the URL holds
+/// `{channel}`: `{"name", "url", "username"?, "password"?, "channels"?}`.
+/// Credentials are stored encrypted and never returned.
+#[utoipa::path(post, path = "/api/v1/cameras/rtsp", tag = "cameras",
+    request_body(content = Object, description = "name, url (rtsp://…, may contain {channel}), username, password, channels"),
+    responses((status = 201, body = [CameraView]), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn add_rtsp(
+    State(state): State<AppState>,
+    CurrentUser(who): CurrentUser,
+    AppJson(input): AppJson<RtspInput>,
+) -> ApiResult<(StatusCode, Json<Vec<CameraView>>)> {
+    let cams = state.cameras.add_rtsp(who.account.id, input).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            cams.iter()
+                .map(|c| view(&state, c, Access::Owner))
+                .collect(),
+        ),
+    ))
+}
+
+/// New URL and/or credentials for an RTSP camera; absent fields stay.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RtspChange {
+    /// New stream URL.
+    pub url: Option<String>,
+    /// New username (empty clears it).
+    pub username: Option<String>,
+    /// New password (empty clears it).
+    pub password: Option<String>,
+}
+
+/// Replaces an RTSP camera's URL or credentials (owner or operator).
+#[utoipa::path(put, path = "/api/v1/cameras/{id}/rtsp", tag = "cameras",
+    params(("id" = i64, Path, description = "camera id")),
+    request_body = RtspChange,
+    responses((status = 200, body = CameraView), (status = 400, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn change_rtsp(
+    State(state): State<AppState>,
+    CurrentUser(who): CurrentUser,
+    Path(id): Path<i64>,
+    AppJson(change): AppJson<RtspChange>,
+) -> ApiResult<Json<CameraView>> {
+    let c = state
+        .cameras
+        .update_rtsp(
+            who.account.id,
+            CameraId(id),
+            change.url,
+            change.username,
+            change.password,
+        )
+        .await?;
+    let (_, access) = state.cameras.access(who.account.id, c.id).await?;
+    Ok(Json(view(&state, &c, access)))
+}
+
+/// The result of a connection test.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectionTest {
+    /// A playable stream answered.
+    pub ok: bool,
+    /// `h264` or `h265` when ok.
+    pub codec: Option<String>,
+    /// Width in pixels.
+    pub width: Option<u32>,
+    /// Height in pixels.
+    pub height: Option<u32>,
+    /// Frames per second.
+    pub fps: Option<f64>,
+    /// When not ok: `unreachable`, `auth_failed`, `unsupported_codec`,
+    /// `timeout`, `protocol` or `invalid_url`.
+    pub reason: Option<&'static str>,
+    /// A sentence for people.
+    pub message: String,
+}
+
+/// Runs RTSP DESCRIBE against the camera (owner or operator) and reports
+/// codec, resolution and frame rate, or why it failed.
+#[utoipa::path(post, path = "/api/v1/cameras/{id}/test-connection", tag = "cameras",
+    params(("id" = i64, Path, description = "camera id")),
+    responses((status = 200, body = ConnectionTest), (status = 400, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn test_connection(
+    State(state): State<AppState>,
+    CurrentUser(who): CurrentUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<ConnectionTest>> {
+    let o = state
+        .cameras
+        .test_connection(who.account.id, CameraId(id))
+        .await?;
+    Ok(Json(ConnectionTest {
+        ok: o.ok,
+        codec: o.codec,
+        width: o.width,
+        height: o.height,
+        fps: o.fps,
+        reason: o.reason,
+        message: o.message,
     }))
 }

@@ -24,7 +24,7 @@ use crate::pages::layout;
         tokens::create, tokens::list, tokens::revoke,
         setup::complete,
         cameras::bind, cameras::list, cameras::get_one, cameras::change, cameras::unbind,
-        cameras::network,
+        cameras::network, cameras::add_rtsp, cameras::change_rtsp, cameras::test_connection,
         device::token, device::heartbeat, device::settings, device::firmware,
         admin::import, admin::devices, admin::publish_firmware, admin::firmware,
         sharing::invite, sharing::cancel, sharing::shares, sharing::revoke,
