@@ -22,5 +22,6 @@ mod rtsp;
 mod sessions;
 mod setup;
 mod sharing;
+mod sharing_pages;
 mod signin;
 mod tokens;

@@ -1,15 +1,24 @@
-//! Camera pages: list, add, settings; and the admin device registry.
+//! Camera pages: list, add, settings, sharing, network, ownership claims;
+//! and the administrators' device registry, claims queue and firmware.
 //!
 //! `mine` lists and adds the signed-in person's cameras, `settings` shows one
 //! camera and changes it (settings, unbinding), `schedule` is that page's
-//! weekly schedule section, `registry` is the administrators' device list and
-//! CSV import. Shared here: the route table, the sub-navigation and the
-//! full-page error.
+//! weekly schedule section, `sharing` is the owner's sharing page (and
+//! leaving a shared camera), `invitations` the invitee's side of sharing,
+//! `network` the 24-hour network check, `claims` ownership claims and the
+//! admin queue, `registry` the administrators' device list and CSV import,
+//! `firmware` the administrators' firmware manifests. Shared here: the route
+//! table, the sub-navigation and the full-page error.
 
+mod claims;
+mod firmware;
+mod invitations;
 mod mine;
+mod network;
 mod registry;
 mod schedule;
 mod settings;
+mod sharing;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
@@ -20,6 +29,7 @@ use domain::cameras::Access;
 use domain::ids::CameraId;
 use domain::ports::Role;
 use maud::{html, Markup};
+use serde::Deserialize;
 
 use super::failure;
 use super::layout::{error_box, page};
@@ -28,6 +38,9 @@ use crate::state::AppState;
 
 /// Device imports pasted into the form list a whole production batch.
 const IMPORT_LIMIT: usize = 16 * 1024 * 1024;
+
+/// Claim evidence is at most 5 MiB; the form around it adds a little.
+const EVIDENCE_LIMIT: usize = 6 * 1024 * 1024;
 
 /// The routes of the camera pages.
 pub fn routes() -> Router<AppState> {
@@ -45,6 +58,32 @@ pub fn routes() -> Router<AppState> {
             post(schedule::schedule_remove_post),
         )
         .route("/cameras/{id}/unbind", post(settings::unbind_post))
+        .route("/cameras/{id}/sharing", get(sharing::sharing_get))
+        .route("/cameras/{id}/sharing/invite", post(sharing::invite_post))
+        .route("/cameras/{id}/sharing/revoke", post(sharing::revoke_post))
+        .route(
+            "/cameras/{id}/sharing/withdraw",
+            post(sharing::withdraw_post),
+        )
+        .route("/cameras/{id}/sharing/leave", post(sharing::leave_post))
+        .route("/cameras/{id}/network", get(network::network_get))
+        .route("/invitations", get(invitations::invitations_get))
+        .route("/invitations/{id}/accept", post(invitations::accept_post))
+        .route("/invitations/{id}/decline", post(invitations::decline_post))
+        .route("/claims", get(claims::claims_get))
+        .route(
+            "/claims/new",
+            get(claims::new_get)
+                .post(claims::new_post)
+                .layer(DefaultBodyLimit::max(EVIDENCE_LIMIT)),
+        )
+        .route("/admin/claims", get(claims::queue_get))
+        .route("/admin/claims/{id}/evidence", get(claims::evidence_get))
+        .route("/admin/claims/{id}/decide", post(claims::decide_post))
+        .route(
+            "/admin/firmware",
+            get(firmware::firmware_get).post(firmware::firmware_post),
+        )
         .route("/admin/devices", get(registry::devices_get))
         .route(
             "/admin/devices/import",
@@ -57,7 +96,11 @@ pub fn routes() -> Router<AppState> {
 enum Here {
     Cameras,
     Add,
+    Invitations,
+    Claims,
     Devices,
+    ClaimsQueue,
+    Firmware,
     Elsewhere,
 }
 
@@ -77,12 +120,37 @@ fn subnav(user: &PageUser, here: Here) -> Markup {
             (link("/cameras", "Cameras", Here::Cameras))
             " · "
             (link("/cameras/add", "Add camera", Here::Add))
-            @if user.0.account.role == Role::Admin {
+            " · "
+            (link("/invitations", "Invitations", Here::Invitations))
+            " · "
+            (link("/claims", "Claims", Here::Claims))
+            @if is_admin(user) {
                 " · "
                 (link("/admin/devices", "Devices", Here::Devices))
+                " · "
+                (link("/admin/claims", "Claims queue", Here::ClaimsQueue))
+                " · "
+                (link("/admin/firmware", "Firmware", Here::Firmware))
             }
         }
     }
+}
+
+fn is_admin(user: &PageUser) -> bool {
+    user.0.account.role == Role::Admin
+}
+
+/// The 403 page for someone who is not an administrator; `what` names the
+/// page ("The device registry").
+fn not_admin(user: &PageUser, what: &str) -> Option<Response> {
+    (!is_admin(user)).then(|| {
+        message_page(
+            user,
+            StatusCode::FORBIDDEN,
+            "Not allowed",
+            &format!("{what} is for administrators."),
+        )
+    })
 }
 
 /// A page that only says what went wrong, with `status`.
@@ -110,9 +178,21 @@ fn problem(user: &PageUser, e: domain::Error) -> Response {
 
 /// A camera id from the path; anything unparsable is a camera not found.
 fn camera_id(raw: &str) -> domain::Result<CameraId> {
-    raw.parse::<i64>()
-        .map(CameraId)
-        .map_err(|_| domain::Error::NotFound("camera"))
+    number(raw, "camera").map(CameraId)
+}
+
+/// An id from the path or a form; anything unparsable is `what` not found.
+fn number(raw: &str, what: &'static str) -> domain::Result<i64> {
+    raw.trim()
+        .parse::<i64>()
+        .map_err(|_| domain::Error::NotFound(what))
+}
+
+/// What a page may confirm after a redirect (`?done=…`).
+#[derive(Debug, Default, Deserialize)]
+pub struct DoneQuery {
+    #[serde(default)]
+    done: Option<String>,
 }
 
 /// How the person may use the camera, in words.

@@ -4,11 +4,10 @@
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use domain::ports::Role;
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use super::{message_page, problem, subnav, Here};
+use super::{not_admin, problem, subnav, Here};
 use crate::error::ApiError;
 use crate::extract::{AppForm, PageUser};
 use crate::pages::failure;
@@ -29,16 +28,7 @@ struct ImportState<'a> {
     rejected: &'a [String],
 }
 
-fn not_admin(user: &PageUser) -> Option<Response> {
-    (user.0.account.role != Role::Admin).then(|| {
-        message_page(
-            user,
-            StatusCode::FORBIDDEN,
-            "Not allowed",
-            "The device registry is for administrators.",
-        )
-    })
-}
+const WHAT: &str = "The device registry";
 
 async fn registry_page(
     state: &AppState,
@@ -133,7 +123,7 @@ pub async fn devices_get(
     user: PageUser,
     Query(q): Query<RegistryQuery>,
 ) -> Response {
-    if let Some(refusal) = not_admin(&user) {
+    if let Some(refusal) = not_admin(&user, WHAT) {
         return refusal;
     }
     let notice = q.imported.map(|n| match n {
@@ -166,7 +156,7 @@ pub async fn import_post(
     AppForm(form): AppForm<ImportForm>,
 ) -> Result<Response, ApiError> {
     user.check_csrf(&form.csrf)?;
-    if let Some(refusal) = not_admin(&user) {
+    if let Some(refusal) = not_admin(&user, WHAT) {
         return Ok(refusal);
     }
     let update = form.update.is_some();

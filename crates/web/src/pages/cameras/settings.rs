@@ -1,5 +1,6 @@
 //! One camera: device facts, settings and unbinding (the schedule section
-//! is in `schedule`).
+//! is in `schedule`), with links to its network check and, for the owner,
+//! its sharing page; people it is shared with may leave it.
 //!
 //! Owners and operators get forms; viewers see the same facts read-only.
 //! Every form posts the whole state it shows, so an unchecked checkbox
@@ -15,7 +16,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::schedule::schedule;
-use super::{access_str, camera_id, online_badge, problem, subnav, Here};
+use super::{access_str, camera_id, online_badge, problem, subnav, DoneQuery, Here};
 use crate::error::ApiError;
 use crate::extract::{AppForm, PageUser};
 use crate::pages::auth::CsrfForm;
@@ -32,9 +33,11 @@ const MODES: [(RecordingMode, &str); 3] = [
 
 /// What to show besides the camera itself.
 #[derive(Default)]
-struct Extras<'a> {
-    error: Option<&'a str>,
-    notice: Option<&'a str>,
+pub(super) struct Extras<'a> {
+    /// An error above the camera.
+    pub(super) error: Option<&'a str>,
+    /// A confirmation above the camera.
+    pub(super) notice: Option<&'a str>,
 }
 
 fn yes_no(b: bool) -> &'static str {
@@ -133,6 +136,30 @@ fn unbind_form(user: &PageUser, c: &Camera) -> Markup {
     }
 }
 
+/// Links to the camera's other pages.
+fn links(c: &Camera, access: Access) -> Markup {
+    html! {
+        nav.card.links aria-label="This camera" {
+            a href={ "/cameras/" (c.id) "/network" } { "Network status" }
+            @if access == Access::Owner {
+                a href={ "/cameras/" (c.id) "/sharing" } { "Sharing" }
+            }
+        }
+    }
+}
+
+/// For people the camera is shared with: ending their own access.
+fn leave_form(user: &PageUser, c: &Camera) -> Markup {
+    html! {
+        form.card method="post" action={ "/cameras/" (c.id) "/sharing/leave" } {
+            h2 { "Leave this camera" }
+            input type="hidden" name="csrf" value=(user.csrf());
+            p { "You stop seeing this camera at once. Its owner can invite you again." }
+            button.danger type="submit" { "Leave this camera" }
+        }
+    }
+}
+
 fn camera_page(
     state: &AppState,
     user: &PageUser,
@@ -150,15 +177,16 @@ fn camera_page(
             (notice_box(extras.notice))
             (error_box(extras.error))
             (facts(state, c, access))
+            (links(c, access))
             @if editable { (settings_form(user, c)) } @else { (settings_read_only(c)) }
             (schedule(user, c, editable))
-            @if access == Access::Owner { (unbind_form(user, c)) }
+            @if access == Access::Owner { (unbind_form(user, c)) } @else { (leave_form(user, c)) }
         },
     )
 }
 
 /// Renders the camera page with `status`, or the not-found page.
-async fn render(
+pub(super) async fn render(
     state: &AppState,
     user: &PageUser,
     id: CameraId,
@@ -191,13 +219,6 @@ pub(super) async fn refused(
         ..Extras::default()
     };
     render(state, user, id, status, extras).await
-}
-
-/// What the camera page may confirm after a redirect.
-#[derive(Debug, Default, Deserialize)]
-pub struct DoneQuery {
-    #[serde(default)]
-    done: Option<String>,
 }
 
 /// `GET /cameras/{id}`.
