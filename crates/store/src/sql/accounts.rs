@@ -68,7 +68,7 @@ fn contacts_from(rows: Vec<ContactRow>) -> Result<Vec<Contact>> {
 #[async_trait]
 impl AccountStore for SqlStore {
     async fn create_account(&self, new: NewAccount) -> Result<AccountId> {
-        on_db!(&self.db, p => {
+        on_db_write!(&self.db, p => {
             let mut tx = p.begin().await.map_err(storage)?;
             let id: i64 = sqlx::query_scalar(INSERT_ACCOUNT)
                 .bind(&new.username)
@@ -124,7 +124,7 @@ impl AccountStore for SqlStore {
     }
 
     async fn set_password_hash(&self, id: AccountId, hash: &str) -> Result<()> {
-        on_db!(&self.db, p => sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
+        on_db_write!(&self.db, p => sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
             .bind(hash)
             .bind(id.0)
             .execute(p)
@@ -167,7 +167,7 @@ impl AccountStore for SqlStore {
         state: ContactState,
         now: Timestamp,
     ) -> Result<ContactId> {
-        on_db!(&self.db, p => {
+        on_db_write!(&self.db, p => {
             let mut tx = p.begin().await.map_err(storage)?;
             sqlx::query("DELETE FROM contacts WHERE account_id = $1 AND kind = $2 AND state = $3")
                 .bind(id.0)
@@ -191,7 +191,7 @@ impl AccountStore for SqlStore {
     }
 
     async fn mark_verified(&self, contact: ContactId, now: Timestamp) -> Result<()> {
-        on_db!(&self.db, p => sqlx::query("UPDATE contacts SET verified_at = $1 WHERE id = $2")
+        on_db_write!(&self.db, p => sqlx::query("UPDATE contacts SET verified_at = $1 WHERE id = $2")
             .bind(now.ms())
             .bind(contact.0)
             .execute(p)
@@ -202,7 +202,7 @@ impl AccountStore for SqlStore {
     }
 
     async fn promote_pending(&self, pending: ContactId, now: Timestamp) -> Result<()> {
-        on_db!(&self.db, p => {
+        on_db_write!(&self.db, p => {
             let mut tx = p.begin().await.map_err(storage)?;
             // The old address goes first, with its codes (ON DELETE CASCADE):
             // from this commit on nothing can be sent to it (A4).

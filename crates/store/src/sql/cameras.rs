@@ -144,7 +144,7 @@ impl CameraStore for SqlStore {
             "INSERT INTO cameras (serial, model, code_hash, secret_hash, provisioned_at) \
              VALUES ($1, $2, $3, $4, $5)"
         };
-        on_db!(&self.db, p => {
+        on_db_write!(&self.db, p => {
             let mut tx = p.begin().await.map_err(storage)?;
             let mut n = 0;
             for d in devices {
@@ -212,7 +212,7 @@ impl CameraStore for SqlStore {
         name: &str,
         now: Timestamp,
     ) -> Result<bool> {
-        let n = on_db!(&self.db, p => sqlx::query(
+        let n = on_db_write!(&self.db, p => sqlx::query(
                 "UPDATE cameras SET owner_id = $1, name = $2, bound_at = $3 \
                  WHERE id = $4 AND owner_id IS NULL")
             .bind(owner.0)
@@ -227,7 +227,7 @@ impl CameraStore for SqlStore {
     }
 
     async fn unbind(&self, id: CameraId, owner: AccountId) -> Result<bool> {
-        on_db!(&self.db, p => {
+        on_db_write!(&self.db, p => {
             let mut tx = p.begin().await.map_err(storage)?;
             // Settings go back to factory defaults and every share and
             // invitation ends: the next owner starts clean.
@@ -262,7 +262,7 @@ impl CameraStore for SqlStore {
 
     async fn save_settings(&self, id: CameraId, s: &CameraSettings) -> Result<i64> {
         let schedule = serde_json::to_string(&s.schedule).map_err(storage)?;
-        let v: i64 = on_db!(&self.db, p => sqlx::query_scalar(
+        let v: i64 = on_db_write!(&self.db, p => sqlx::query_scalar(
                 "UPDATE cameras SET name = $1, recording_mode = $2, audio = $3, alerts = $4, \
                  privacy = $5, schedule = $6, settings_version = settings_version + 1 \
                  WHERE id = $7 RETURNING settings_version")
@@ -280,7 +280,7 @@ impl CameraStore for SqlStore {
     }
 
     async fn save_facts(&self, id: CameraId, f: &DeviceFacts, keep_after: Timestamp) -> Result<()> {
-        on_db!(&self.db, p => {
+        on_db_write!(&self.db, p => {
             let mut tx = p.begin().await.map_err(storage)?;
             sqlx::query(
                 "UPDATE cameras SET firmware_version = $1, time_zone = $2, language = $3, \
@@ -340,7 +340,7 @@ impl CameraStore for SqlStore {
     }
 
     async fn publish_firmware(&self, m: &Manifest) -> Result<i64> {
-        let id: i64 = on_db!(&self.db, p => sqlx::query_scalar(
+        let id: i64 = on_db_write!(&self.db, p => sqlx::query_scalar(
                 "INSERT INTO firmware_manifests (model, version, url, sha256, notes, published_at) \
                  VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
             .bind(&m.model)
@@ -382,7 +382,7 @@ impl CameraStore for SqlStore {
         cameras: &[(String, String, String, Vec<u8>)],
         now: Timestamp,
     ) -> Result<Vec<CameraId>> {
-        on_db!(&self.db, p => {
+        on_db_write!(&self.db, p => {
             let mut tx = p.begin().await.map_err(storage)?;
             let mut ids = Vec::new();
             for (serial, name, url, sealed) in cameras {
@@ -417,7 +417,7 @@ impl CameraStore for SqlStore {
     }
 
     async fn set_rtsp_source(&self, id: CameraId, url: &str, sealed: &[u8]) -> Result<()> {
-        on_db!(&self.db, p => sqlx::query(
+        on_db_write!(&self.db, p => sqlx::query(
                 "UPDATE cameras SET source_url = $1, source_sealed = $2 WHERE id = $3 AND kind = 'rtsp'")
             .bind(url)
             .bind(sealed)
@@ -436,7 +436,7 @@ impl CameraStore for SqlStore {
         expires_at: Timestamp,
         now: Timestamp,
     ) -> Result<()> {
-        on_db!(&self.db, p => {
+        on_db_write!(&self.db, p => {
             let mut tx = p.begin().await.map_err(storage)?;
             // Expired tokens of this camera go as new ones come: no sweeper needed.
             sqlx::query("DELETE FROM device_tokens WHERE camera_id = $1 AND expires_at <= $2")

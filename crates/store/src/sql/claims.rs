@@ -56,7 +56,7 @@ fn claims_from(rows: Vec<ClaimRow>) -> Result<Vec<Claim>> {
 #[async_trait]
 impl ClaimStore for SqlStore {
     async fn create_claim(&self, c: &Claim) -> Result<i64> {
-        let id: i64 = on_db!(&self.db, p => sqlx::query_scalar(
+        let id: i64 = on_db_write!(&self.db, p => sqlx::query_scalar(
                 "INSERT INTO ownership_claims (camera_id, claimant_id, note, evidence_type, status, created_at) \
                  VALUES ($1, $2, $3, $4, 'pending', $5) RETURNING id")
             .bind(c.camera_id.0)
@@ -71,7 +71,7 @@ impl ClaimStore for SqlStore {
     }
 
     async fn set_evidence_key(&self, id: i64, key: &str) -> Result<()> {
-        on_db!(&self.db, p => sqlx::query("UPDATE ownership_claims SET evidence_key = $1 WHERE id = $2")
+        on_db_write!(&self.db, p => sqlx::query("UPDATE ownership_claims SET evidence_key = $1 WHERE id = $2")
             .bind(key)
             .bind(id)
             .execute(p)
@@ -125,7 +125,7 @@ impl ClaimStore for SqlStore {
         now: Timestamp,
     ) -> Result<bool> {
         let status = if approve { "approved" } else { "refused" };
-        on_db!(&self.db, p => {
+        on_db_write!(&self.db, p => {
             let mut tx = p.begin().await.map_err(storage)?;
             let target: Option<(i64, i64)> = sqlx::query_as(
                 "UPDATE ownership_claims SET status = $1, reason = $2, decided_by = $3, decided_at = $4, \

@@ -27,7 +27,7 @@ impl CodeStore for SqlStore {
         expires_at: Timestamp,
         now: Timestamp,
     ) -> Result<()> {
-        on_db!(&self.db, p => sqlx::query(
+        on_db_write!(&self.db, p => sqlx::query(
                 "INSERT INTO one_time_codes (contact_id, purpose, code_hash, attempts, expires_at, created_at) \
                  VALUES ($1, $2, $3, 0, $4, $5) \
                  ON CONFLICT (contact_id, purpose) DO UPDATE SET code_hash = excluded.code_hash, \
@@ -63,7 +63,7 @@ impl CodeStore for SqlStore {
     }
 
     async fn bump_code_attempts(&self, code_id: i64) -> Result<i64> {
-        let n: i64 = on_db!(&self.db, p => sqlx::query_scalar(
+        let n: i64 = on_db_write!(&self.db, p => sqlx::query_scalar(
                 "UPDATE one_time_codes SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts")
             .bind(code_id)
             .fetch_one(p)
@@ -73,7 +73,7 @@ impl CodeStore for SqlStore {
     }
 
     async fn delete_code(&self, code_id: i64) -> Result<()> {
-        on_db!(&self.db, p => sqlx::query("DELETE FROM one_time_codes WHERE id = $1")
+        on_db_write!(&self.db, p => sqlx::query("DELETE FROM one_time_codes WHERE id = $1")
             .bind(code_id)
             .execute(p)
             .await

@@ -25,8 +25,13 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 /// A connection pool of either backend.
 #[derive(Clone, Debug)]
 pub enum Db {
-    /// Embedded SQLite (WAL, foreign keys on).
-    Sqlite(SqlitePool),
+    /// Embedded SQLite (WAL, foreign keys on): many readers, one writer.
+    Sqlite {
+        /// Read-only connections.
+        read: SqlitePool,
+        /// The single connection every write goes through.
+        write: SqlitePool,
+    },
     /// PostgreSQL.
     Postgres(PgPool),
 }
@@ -51,13 +56,18 @@ impl SqlStore {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(5));
-            let pool = SqlitePoolOptions::new()
-                .max_connections(8)
-                .connect_with(opts)
+            let write = SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(opts.clone())
                 .await
                 .map_err(storage)?;
-            SQLITE_MIGRATIONS.run(&pool).await.map_err(storage)?;
-            Db::Sqlite(pool)
+            SQLITE_MIGRATIONS.run(&write).await.map_err(storage)?;
+            let read = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(opts.read_only(true))
+                .await
+                .map_err(storage)?;
+            Db::Sqlite { read, write }
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let opts = PgConnectOptions::from_str(url).map_err(storage)?;
             let pool = PgPoolOptions::new()
@@ -79,14 +89,17 @@ impl SqlStore {
     /// Which backend this is ("sqlite" or "postgres").
     pub fn backend(&self) -> &'static str {
         match self.db {
-            Db::Sqlite(_) => "sqlite",
+            Db::Sqlite { .. } => "sqlite",
             Db::Postgres(_) => "postgres",
         }
     }
 
     /// Waits for in-flight queries and closes every connection.
     pub async fn close(&self) {
-        on_db!(&self.db, p => p.close().await)
+        if let Db::Sqlite { read, .. } = &self.db {
+            read.close().await;
+        }
+        on_db_write!(&self.db, p => p.close().await)
     }
 }
 

@@ -74,7 +74,7 @@ impl SessionStore for SqlStore {
         user_agent: Option<&str>,
         now: Timestamp,
     ) -> Result<SessionId> {
-        let id: i64 = on_db!(&self.db, p => sqlx::query_scalar(
+        let id: i64 = on_db_write!(&self.db, p => sqlx::query_scalar(
                 "INSERT INTO sessions (account_id, token_hash, user_agent, created_at, last_seen_at) \
                  VALUES ($1, $2, $3, $4, $4) RETURNING id")
             .bind(account.0)
@@ -109,7 +109,7 @@ impl SessionStore for SqlStore {
     }
 
     async fn touch_session(&self, id: SessionId, now: Timestamp) -> Result<()> {
-        on_db!(&self.db, p => sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
+        on_db_write!(&self.db, p => sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
             .bind(now.ms())
             .bind(id.0)
             .execute(p)
@@ -132,7 +132,7 @@ impl SessionStore for SqlStore {
     }
 
     async fn delete_session(&self, account: AccountId, id: SessionId) -> Result<bool> {
-        let n = on_db!(&self.db, p => sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id = $2")
+        let n = on_db_write!(&self.db, p => sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id = $2")
             .bind(account.0)
             .bind(id.0)
             .execute(p)
@@ -148,7 +148,7 @@ impl SessionStore for SqlStore {
         keep: Option<SessionId>,
     ) -> Result<u64> {
         let keep = keep.map(|s| s.0).unwrap_or(-1);
-        let n = on_db!(&self.db, p => sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id <> $2")
+        let n = on_db_write!(&self.db, p => sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id <> $2")
             .bind(account.0)
             .bind(keep)
             .execute(p)
@@ -165,7 +165,7 @@ impl SessionStore for SqlStore {
         token_hash: &str,
         now: Timestamp,
     ) -> Result<ApiTokenId> {
-        let id: i64 = on_db!(&self.db, p => sqlx::query_scalar(
+        let id: i64 = on_db_write!(&self.db, p => sqlx::query_scalar(
                 "INSERT INTO api_tokens (account_id, name, token_hash, created_at) \
                  VALUES ($1, $2, $3, $4) RETURNING id")
             .bind(account.0)
@@ -189,7 +189,7 @@ impl SessionStore for SqlStore {
     }
 
     async fn touch_api_token(&self, id: ApiTokenId, now: Timestamp) -> Result<()> {
-        on_db!(&self.db, p => sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+        on_db_write!(&self.db, p => sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
             .bind(now.ms())
             .bind(id.0)
             .execute(p)
@@ -212,7 +212,7 @@ impl SessionStore for SqlStore {
     }
 
     async fn delete_api_token(&self, account: AccountId, id: ApiTokenId) -> Result<bool> {
-        let n = on_db!(&self.db, p => sqlx::query("DELETE FROM api_tokens WHERE account_id = $1 AND id = $2")
+        let n = on_db_write!(&self.db, p => sqlx::query("DELETE FROM api_tokens WHERE account_id = $1 AND id = $2")
             .bind(account.0)
             .bind(id.0)
             .execute(p)

@@ -19,7 +19,7 @@ impl SettingStore for SqlStore {
     }
 
     async fn set_setting(&self, name: &str, value: &str) -> Result<()> {
-        on_db!(&self.db, p => sqlx::query(
+        on_db_write!(&self.db, p => sqlx::query(
                 "INSERT INTO settings (name, value) VALUES ($1, $2) \
                  ON CONFLICT (name) DO UPDATE SET value = excluded.value")
             .bind(name)
@@ -32,7 +32,7 @@ impl SettingStore for SqlStore {
     }
 
     async fn delete_setting(&self, name: &str) -> Result<()> {
-        on_db!(&self.db, p => sqlx::query("DELETE FROM settings WHERE name = $1")
+        on_db_write!(&self.db, p => sqlx::query("DELETE FROM settings WHERE name = $1")
             .bind(name)
             .execute(p)
             .await

@@ -96,7 +96,7 @@ impl ShareStore for SqlStore {
         account: AccountId,
         now: Timestamp,
     ) -> Result<()> {
-        on_db!(&self.db, p => {
+        on_db_write!(&self.db, p => {
             let mut tx = p.begin().await.map_err(storage)?;
             sqlx::query(
                 "INSERT INTO camera_shares (camera_id, account_id, role, created_at) \
@@ -119,7 +119,7 @@ impl ShareStore for SqlStore {
     }
 
     async fn delete_share(&self, camera: CameraId, account: AccountId) -> Result<bool> {
-        let n = on_db!(&self.db, p => sqlx::query(
+        let n = on_db_write!(&self.db, p => sqlx::query(
                 "DELETE FROM camera_shares WHERE camera_id = $1 AND account_id = $2")
             .bind(camera.0)
             .bind(account.0)
@@ -131,7 +131,7 @@ impl ShareStore for SqlStore {
     }
 
     async fn create_invitation(&self, inv: &Invitation) -> Result<i64> {
-        let id: i64 = on_db!(&self.db, p => sqlx::query_scalar(
+        let id: i64 = on_db_write!(&self.db, p => sqlx::query_scalar(
                 "INSERT INTO share_invitations (camera_id, kind, value, role, expires_at, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
             .bind(inv.camera_id.0)
@@ -196,7 +196,7 @@ impl ShareStore for SqlStore {
     }
 
     async fn delete_invitation(&self, id: i64) -> Result<bool> {
-        let n = on_db!(&self.db, p => sqlx::query("DELETE FROM share_invitations WHERE id = $1")
+        let n = on_db_write!(&self.db, p => sqlx::query("DELETE FROM share_invitations WHERE id = $1")
             .bind(id)
             .execute(p)
             .await

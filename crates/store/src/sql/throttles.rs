@@ -32,7 +32,7 @@ impl ThrottleStore for SqlStore {
     }
 
     async fn record_failure(&self, key: &str, now: Timestamp) -> Result<i64> {
-        let n: i64 = on_db!(&self.db, p => sqlx::query_scalar(
+        let n: i64 = on_db_write!(&self.db, p => sqlx::query_scalar(
                 "INSERT INTO throttles (key, failures, locked_until, updated_at) VALUES ($1, 1, 0, $2) \
                  ON CONFLICT (key) DO UPDATE SET failures = throttles.failures + 1, updated_at = $2 \
                  RETURNING failures")
@@ -45,7 +45,7 @@ impl ThrottleStore for SqlStore {
     }
 
     async fn lock(&self, key: &str, until: Timestamp) -> Result<()> {
-        on_db!(&self.db, p => sqlx::query("UPDATE throttles SET locked_until = $1 WHERE key = $2")
+        on_db_write!(&self.db, p => sqlx::query("UPDATE throttles SET locked_until = $1 WHERE key = $2")
             .bind(until.ms())
             .bind(key)
             .execute(p)
@@ -56,7 +56,7 @@ impl ThrottleStore for SqlStore {
     }
 
     async fn clear(&self, key: &str) -> Result<()> {
-        on_db!(&self.db, p => sqlx::query("DELETE FROM throttles WHERE key = $1")
+        on_db_write!(&self.db, p => sqlx::query("DELETE FROM throttles WHERE key = $1")
             .bind(key)
             .execute(p)
             .await
