@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod helpers;
+mod ip_pages;
 
 mod accounts;
 mod camera_pages;

@@ -13,6 +13,7 @@
 mod claims;
 mod firmware;
 mod invitations;
+mod ip;
 mod mine;
 mod network;
 mod registry;
@@ -47,6 +48,9 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/cameras", get(mine::cameras_get))
         .route("/cameras/add", get(mine::add_get).post(mine::add_post))
+        .route("/cameras/add-ip", get(ip::add_ip_get).post(ip::add_ip_post))
+        .route("/cameras/{id}/test-connection", post(ip::test_post))
+        .route("/cameras/{id}/source", post(ip::source_post))
         .route("/cameras/{id}", get(settings::camera_get))
         .route("/cameras/{id}/settings", post(settings::settings_post))
         .route(

@@ -101,6 +101,7 @@ fn add_page_with(user: &PageUser, serial: &str, error: Markup) -> Markup {
                         autocapitalize="characters" spellcheck="false" maxlength="32"; }
                 button type="submit" { "Add camera" }
             }
+            p { "An IP camera or NVR that streams over RTSP? " a href="/cameras/add-ip" { "Add it by its address" } "." }
         },
     )
 }

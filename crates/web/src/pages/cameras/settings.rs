@@ -177,6 +177,7 @@ fn camera_page(
             (notice_box(extras.notice))
             (error_box(extras.error))
             (facts(state, c, access))
+            @if editable && c.kind == domain::cameras::CameraKind::Rtsp { (super::ip::source_section(user, c)) }
             (links(c, access))
             @if editable { (settings_form(user, c)) } @else { (settings_read_only(c)) }
             (schedule(user, c, editable))
@@ -235,6 +236,7 @@ pub async fn camera_get(
     let notice = match q.done.as_deref() {
         Some("settings") => Some("Settings saved. The camera picks them up within seconds."),
         Some("schedule") => Some("Schedule saved. The camera picks it up within seconds."),
+        Some("source") => Some("Stream source saved."),
         _ => None,
     };
     let extras = Extras {
