@@ -5,7 +5,7 @@ use domain::ports::Role;
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{browser, Person, TestApp};
+use crate::helpers::{browser, location, Person, TestApp};
 
 /// The page at `path` as `who` sees it: status and HTML, which must be
 /// scriptless whatever the status.
@@ -18,46 +18,11 @@ async fn html(who: &Person, path: &str) -> (StatusCode, String) {
     (status, text)
 }
 
-/// The CSRF token embedded in a page's forms.
-fn csrf_in(page: &str) -> String {
-    page.split("name=\"csrf\" value=\"")
-        .nth(1)
-        .expect("a form with a csrf field")
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string()
-}
-
 /// Reads the CSRF token from the page at `page`, then posts the form.
 async fn submit(who: &Person, page: &str, action: &str, fields: &[(&str, &str)]) -> Response {
     let (status, text) = html(who, page).await;
     assert_eq!(status, StatusCode::OK, "{page}");
-    let csrf = csrf_in(&text);
-    let mut body = vec![("csrf", csrf.as_str())];
-    body.extend_from_slice(fields);
-    who.client
-        .post(format!("{}{action}", who.base))
-        .form(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
-fn location(resp: &Response) -> &str {
-    resp.headers()["location"].to_str().unwrap()
-}
-
-/// Binds provisioned device `i` to `who` through the API; returns its id.
-async fn bind(who: &Person, i: usize) -> i64 {
-    let resp = who
-        .post(
-            "/api/v1/cameras",
-            json!({"serial": format!("CAM-{i:04}"), "verification_code": format!("CODE{i:04}")}),
-        )
-        .await;
-    assert_eq!(resp.status(), StatusCode::CREATED);
-    resp.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+    who.submit_form(&text, action, fields).await
 }
 
 async fn camera_json(who: &Person, id: i64) -> Value {
@@ -154,7 +119,7 @@ async fn wrong_codes_and_cameras_of_others_are_explained_on_the_form() {
     assert_eq!(messages[0], messages[1], "unknown serials look the same");
 
     let alice = app.person("alice", Role::User).await;
-    bind(&alice, 1).await;
+    alice.bind(1).await;
     let bob = app.person("bob", Role::User).await;
     let resp = submit(
         &bob,
@@ -174,7 +139,7 @@ async fn the_settings_form_saves_every_field_and_unchecking_turns_things_off() {
     let app = TestApp::spawn().await;
     app.provision(1).await;
     let alice = app.person("alice", Role::User).await;
-    let id = bind(&alice, 1).await;
+    let id = alice.bind(1).await;
     let resp = alice
         .patch(
             &format!("/api/v1/cameras/{id}"),
@@ -228,7 +193,7 @@ async fn schedule_windows_are_added_and_removed() {
     let app = TestApp::spawn().await;
     app.provision(1).await;
     let alice = app.person("alice", Role::User).await;
-    let id = bind(&alice, 1).await;
+    let id = alice.bind(1).await;
     let path = format!("/cameras/{id}");
     let (_, page) = html(&alice, &path).await;
     assert!(page.contains("time zone") && page.contains("at all times"));
@@ -297,7 +262,7 @@ async fn unbinding_through_the_form_removes_the_camera() {
     let app = TestApp::spawn().await;
     app.provision(1).await;
     let alice = app.person("alice", Role::User).await;
-    let id = bind(&alice, 1).await;
+    let id = alice.bind(1).await;
     let path = format!("/cameras/{id}");
     let resp = submit(&alice, &path, &format!("{path}/unbind"), &[]).await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
@@ -314,7 +279,7 @@ async fn other_peoples_cameras_are_not_found_and_forged_forms_change_nothing() {
     let app = TestApp::spawn().await;
     app.provision(1).await;
     let alice = app.person("alice", Role::User).await;
-    let id = bind(&alice, 1).await;
+    let id = alice.bind(1).await;
     let path = format!("/cameras/{id}");
 
     let bob = app.person("bob", Role::User).await;
@@ -354,13 +319,7 @@ async fn other_peoples_cameras_are_not_found_and_forged_forms_change_nothing() {
         ),
         ("unbind", vec![("csrf", "forged")]),
     ] {
-        let resp = alice
-            .client
-            .post(app.url(&format!("{path}/{action}")))
-            .form(&fields)
-            .send()
-            .await
-            .unwrap();
+        let resp = alice.post_form(&format!("{path}/{action}"), &fields).await;
         assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{action}");
     }
     let cam = camera_json(&alice, id).await;
@@ -447,20 +406,7 @@ async fn admins_import_devices_through_the_registry_page() {
 /// Shares camera `id` of `owner` with a new person as `role`; returns them.
 async fn share(app: &TestApp, owner: &Person, id: i64, name: &str, role: &str) -> Person {
     let email = format!("{name}@example.com");
-    let p = app.person(name, Role::User).await;
-    let resp = p
-        .call(
-            reqwest::Method::PUT,
-            "/api/v1/me/contacts/email",
-            Some(json!({"value": email})),
-        )
-        .await;
-    assert_eq!(resp.status(), StatusCode::ACCEPTED);
-    let code = app.outbox.last_code(&email).unwrap();
-    let resp = p
-        .post("/api/v1/me/contacts/email/verify", json!({"code": code}))
-        .await;
-    assert_eq!(resp.status(), StatusCode::OK);
+    let p = app.verified_person(name, &email).await;
     let resp = owner
         .post(
             &format!("/api/v1/cameras/{id}/invitations"),
@@ -468,13 +414,7 @@ async fn share(app: &TestApp, owner: &Person, id: i64, name: &str, role: &str) -
         )
         .await;
     assert_eq!(resp.status(), StatusCode::CREATED);
-    let incoming: Vec<Value> = p.get("/api/v1/invitations").await.json().await.unwrap();
-    let resp = p
-        .post(
-            &format!("/api/v1/invitations/{}/accept", incoming[0]["id"]),
-            json!({}),
-        )
-        .await;
+    let resp = p.accept_first_invitation().await;
     assert_eq!(resp.status(), StatusCode::OK);
     p
 }
@@ -485,7 +425,7 @@ async fn viewers_see_a_read_only_page_and_operators_cannot_unbind() {
     let app = TestApp::spawn().await;
     app.provision(1).await;
     let owner = app.person("owner", Role::User).await;
-    let id = bind(&owner, 1).await;
+    let id = owner.bind(1).await;
     let path = format!("/cameras/{id}");
 
     let viewer = share(&app, &owner, id, "grandma", "viewer").await;

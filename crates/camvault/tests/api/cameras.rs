@@ -117,15 +117,7 @@ async fn the_owner_controls_the_camera_and_the_device_hears_at_once() {
     let app = TestApp::spawn().await;
     app.provision(1).await;
     let owner = app.person("olga", Role::User).await;
-    let cam: Value = owner
-        .post(
-            "/api/v1/cameras",
-            json!({"serial": "CAM-0001", "verification_code": "CODE0001"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let cam = owner.bind_camera(1).await;
     let id = cam["id"].as_i64().unwrap();
     let version = cam["settings_version"].as_i64().unwrap();
     let token = app.device_token(1).await;
@@ -177,12 +169,7 @@ async fn bad_settings_are_refused_with_their_field() {
     let app = TestApp::spawn().await;
     app.provision(1).await;
     let owner = app.person("paul", Role::User).await;
-    owner
-        .post(
-            "/api/v1/cameras",
-            json!({"serial": "CAM-0001", "verification_code": "CODE0001"}),
-        )
-        .await;
+    owner.bind(1).await;
     let cams: Vec<Value> = owner.get("/api/v1/cameras").await.json().await.unwrap();
     let path = format!("/api/v1/cameras/{}", cams[0]["id"]);
     for (body, code) in [
@@ -212,15 +199,7 @@ async fn other_people_cannot_see_or_change_a_camera() {
     let app = TestApp::spawn().await;
     app.provision(1).await;
     let owner = app.person("quinn", Role::User).await;
-    let cam: Value = owner
-        .post(
-            "/api/v1/cameras",
-            json!({"serial": "CAM-0001", "verification_code": "CODE0001"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let cam = owner.bind_camera(1).await;
     let path = format!("/api/v1/cameras/{}", cam["id"]);
     let stranger = app.person("stranger", Role::User).await;
     assert_error(
@@ -249,15 +228,7 @@ async fn unbinding_frees_the_camera_with_factory_settings() {
     let app = TestApp::spawn().await;
     app.provision(1).await;
     let first = app.person("rita", Role::User).await;
-    let cam: Value = first
-        .post(
-            "/api/v1/cameras",
-            json!({"serial": "CAM-0001", "verification_code": "CODE0001"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let cam = first.bind_camera(1).await;
     let path = format!("/api/v1/cameras/{}", cam["id"]);
     first
         .patch(&path, json!({"privacy": true, "name": "Kids room"}))
@@ -279,15 +250,7 @@ async fn unbinding_frees_the_camera_with_factory_settings() {
     assert_eq!(s["privacy"], false);
 
     let second = app.person("sven", Role::User).await;
-    let cam: Value = second
-        .post(
-            "/api/v1/cameras",
-            json!({"serial": "CAM-0001", "verification_code": "CODE0001"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let cam = second.bind_camera(1).await;
     assert_ne!(
         cam["name"], "Kids room",
         "no trace of the previous owner's settings"

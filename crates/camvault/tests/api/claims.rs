@@ -5,17 +5,7 @@ use reqwest::multipart::{Form, Part};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, Person, TestApp};
-
-/// A tiny but real JPEG header followed by bytes a test can recognise.
-fn jpeg() -> Vec<u8> {
-    let mut v = vec![
-        0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00,
-    ];
-    v.extend_from_slice(b"RECEIPT-FOR-CAM-0001-PAID-IN-FULL");
-    v.extend_from_slice(&[0xFF, 0xD9]);
-    v
-}
+use crate::helpers::{assert_error, jpeg, Person, TestApp};
 
 fn claim_form(code: &str, evidence: Vec<u8>, mime: &str) -> Form {
     Form::new()
@@ -47,30 +37,11 @@ async fn file(app: &TestApp, who: &Person, form: Form) -> reqwest::Response {
 /// CAM-0001 bound to `seller` (with a verified email); returns (seller, buyer, admin, camera id).
 async fn setup(app: &TestApp) -> (Person, Person, Person, i64) {
     app.provision(1).await;
-    let seller = app.person("seller", Role::User).await;
-    seller
-        .call(
-            reqwest::Method::PUT,
-            "/api/v1/me/contacts/email",
-            Some(json!({"value": "seller@example.com"})),
-        )
-        .await;
-    let code = app.outbox.last_code("seller@example.com").unwrap();
-    seller
-        .post("/api/v1/me/contacts/email/verify", json!({"code": code}))
-        .await;
-    let cam: Value = seller
-        .post(
-            "/api/v1/cameras",
-            json!({"serial": "CAM-0001", "verification_code": "CODE0001"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let seller = app.verified_person("seller", "seller@example.com").await;
+    let id = seller.bind(1).await;
     let buyer = app.person("buyer", Role::User).await;
     let admin = app.person("claims-admin", Role::Admin).await;
-    (seller, buyer, admin, cam["id"].as_i64().unwrap())
+    (seller, buyer, admin, id)
 }
 
 // promise: B4

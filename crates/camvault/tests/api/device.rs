@@ -68,40 +68,20 @@ async fn a_heartbeat_keeps_only_the_listed_device_facts() {
     let app = TestApp::spawn().await;
     app.provision(1).await;
     let owner = app.person("tess", Role::User).await;
-    let cam: Value = owner
-        .post(
-            "/api/v1/cameras",
-            json!({"serial": "CAM-0001", "verification_code": "CODE0001"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let cam = owner.bind_camera(1).await;
     assert_eq!(cam["online"], false);
     let token = app.device_token(1).await;
-    let client = reqwest::Client::new();
-    let beat = |body: Value| {
-        client
-            .post(app.url("/api/v1/device/heartbeat"))
-            .bearer_auth(&token)
-            .json(&body)
-            .send()
-    };
+    let beat = |body: Value| app.heartbeat(&token, body);
     // Anything beyond the listed facts is refused, not silently stored.
     for extra in [
         json!({"gps": "52.52,13.40"}),
         json!({"wifi_ssid": "Home"}),
         json!({"owner_email": "x@example.com"}),
     ] {
-        assert_error(
-            beat(extra).await.unwrap(),
-            StatusCode::BAD_REQUEST,
-            "invalid_body",
-        )
-        .await;
+        assert_error(beat(extra).await, StatusCode::BAD_REQUEST, "invalid_body").await;
     }
     assert_error(
-        beat(json!({"model": "Other"})).await.unwrap(),
+        beat(json!({"model": "Other"})).await,
         StatusCode::BAD_REQUEST,
         "invalid_input",
     )
@@ -111,8 +91,7 @@ async fn a_heartbeat_keeps_only_the_listed_device_facts() {
         "language": "de-DE", "uptime_secs": 3600, "signal_dbm": -61, "upload_kbps": 1800,
         "last_error": null}),
     )
-    .await
-    .unwrap();
+    .await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(
         resp.json::<Value>().await.unwrap()["heartbeat_interval_secs"],
@@ -135,16 +114,11 @@ async fn an_unbound_device_may_authenticate_and_heartbeat_but_is_told_it_is_unbo
     let app = TestApp::spawn().await;
     app.provision(1).await;
     let token = app.device_token(1).await;
-    let client = reqwest::Client::new();
-    let resp = client
-        .post(app.url("/api/v1/device/heartbeat"))
-        .bearer_auth(&token)
-        .json(&json!({"firmware_version": "1.0.0"}))
-        .send()
-        .await
-        .unwrap();
+    let resp = app
+        .heartbeat(&token, json!({"firmware_version": "1.0.0"}))
+        .await;
     assert_eq!(resp.status(), StatusCode::OK);
-    let s: Value = client
+    let s: Value = reqwest::Client::new()
         .get(app.url("/api/v1/device/settings"))
         .bearer_auth(&token)
         .send()
@@ -179,27 +153,17 @@ async fn the_network_view_shows_online_state_bitrate_and_dropouts_over_24_hours(
     let app = TestApp::spawn().await;
     app.provision(1).await;
     let owner = app.person("vera", Role::User).await;
-    let cam: Value = owner
-        .post(
-            "/api/v1/cameras",
-            json!({"serial": "CAM-0001", "verification_code": "CODE0001"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let cam = owner.bind_camera(1).await;
     let path = format!("/api/v1/cameras/{}/network", cam["id"]);
     let token = app.device_token(1).await;
-    let client = reqwest::Client::new();
     // Ten heartbeats a minute apart, then silence for ten minutes.
     for i in 0..10 {
-        let resp = client
-            .post(app.url("/api/v1/device/heartbeat"))
-            .bearer_auth(&token)
-            .json(&json!({"signal_dbm": -50 - i, "upload_kbps": 1000 + 100 * i}))
-            .send()
-            .await
-            .unwrap();
+        let resp = app
+            .heartbeat(
+                &token,
+                json!({"signal_dbm": -50 - i, "upload_kbps": 1000 + 100 * i}),
+            )
+            .await;
         assert_eq!(resp.status(), StatusCode::OK);
         app.advance(Duration::from_secs(60));
     }
@@ -268,23 +232,17 @@ async fn a_device_is_offered_the_newest_firmware_newer_than_its_own() {
 
     let token = app.device_token(1).await;
     let client = reqwest::Client::new();
-    let beat = |v: &str| {
-        client
-            .post(app.url("/api/v1/device/heartbeat"))
-            .bearer_auth(&token)
-            .json(&json!({"firmware_version": v}))
-            .send()
-    };
+    let beat = |v: &str| app.heartbeat(&token, json!({"firmware_version": v}));
     let check = || {
         client
             .get(app.url("/api/v1/device/firmware"))
             .bearer_auth(&token)
             .send()
     };
-    beat("2.1.0").await.unwrap();
+    beat("2.1.0").await;
     let offer: Value = check().await.unwrap().json().await.unwrap();
     assert_eq!(offer["version"], "2.10.0", "2.10 is newer than 2.9");
     assert_eq!(offer["sha256"], "ab".repeat(32));
-    beat("2.10.0").await.unwrap();
+    beat("2.10.0").await;
     assert_eq!(check().await.unwrap().status(), StatusCode::NO_CONTENT);
 }

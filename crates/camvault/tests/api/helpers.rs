@@ -247,6 +247,52 @@ impl Person {
         self.call(reqwest::Method::DELETE, path, None).await
     }
 
+    /// Binds provisioned device `i` (serial `CAM-000i`, label code
+    /// `CODE000i`); asserts it was created and returns the camera.
+    pub async fn bind_camera(&self, i: usize) -> Value {
+        let resp = self
+            .post(
+                "/api/v1/cameras",
+                json!({"serial": format!("CAM-{i:04}"), "verification_code": format!("CODE{i:04}")}),
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::CREATED, "bind CAM-{i:04}");
+        resp.json().await.unwrap()
+    }
+
+    /// Binds provisioned device `i` like [`Person::bind_camera`]; returns its id.
+    pub async fn bind(&self, i: usize) -> i64 {
+        self.bind_camera(i).await["id"].as_i64().unwrap()
+    }
+
+    /// Accepts the first invitation waiting for this person; returns the answer.
+    pub async fn accept_first_invitation(&self) -> Response {
+        let incoming: Vec<Value> = self.get("/api/v1/invitations").await.json().await.unwrap();
+        self.post(
+            &format!("/api/v1/invitations/{}/accept", incoming[0]["id"]),
+            json!({}),
+        )
+        .await
+    }
+
+    /// POSTs an HTML form as-is (the fields carry any CSRF token).
+    pub async fn post_form(&self, action: &str, fields: &[(&str, &str)]) -> Response {
+        self.client
+            .post(format!("{}{action}", self.base))
+            .form(fields)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// POSTs an HTML form to `action` with the CSRF token read from `page`.
+    pub async fn submit_form(&self, page: &str, action: &str, fields: &[(&str, &str)]) -> Response {
+        let csrf = csrf_in(page);
+        let mut body = vec![("csrf", csrf.as_str())];
+        body.extend_from_slice(fields);
+        self.post_form(action, &body).await
+    }
+
     /// POST a CSV body.
     pub async fn post_csv(&self, path: &str, csv: &str) -> Response {
         self.client
@@ -288,6 +334,37 @@ impl TestApp {
         }
     }
 
+    /// Creates a user and verifies `email` as their address with the code
+    /// from the outbox; the person stays signed in.
+    pub async fn verified_person(&self, username: &str, email: &str) -> Person {
+        let p = self.person(username, domain::ports::Role::User).await;
+        let resp = p
+            .call(
+                reqwest::Method::PUT,
+                "/api/v1/me/contacts/email",
+                Some(json!({"value": email})),
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::ACCEPTED, "add {email}");
+        let code = self.outbox.last_code(email).unwrap();
+        let resp = p
+            .post("/api/v1/me/contacts/email/verify", json!({"code": code}))
+            .await;
+        assert_eq!(resp.status(), StatusCode::OK, "verify {email}");
+        p
+    }
+
+    /// Sends a heartbeat with `body` as the device holding `token`.
+    pub async fn heartbeat(&self, token: &str, body: Value) -> Response {
+        reqwest::Client::new()
+            .post(self.url("/api/v1/device/heartbeat"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// Provisions devices `CAM-0001`… with code `CODE0001`… and secret
     /// `secret-secret-0001`…, through the admin API.
     pub async fn provision(&self, n: usize) {
@@ -316,4 +393,31 @@ impl TestApp {
             .unwrap()
             .to_string()
     }
+}
+
+/// The CSRF token embedded in a page's forms.
+pub fn csrf_in(page: &str) -> String {
+    page.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .expect("a form with a csrf field")
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// The `location` header of a redirect.
+pub fn location(resp: &Response) -> &str {
+    resp.headers()["location"].to_str().unwrap()
+}
+
+/// A tiny but real JPEG header followed by bytes a test can recognise: the
+/// evidence of an ownership claim.
+pub fn jpeg() -> Vec<u8> {
+    let mut v = vec![
+        0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00,
+    ];
+    v.extend_from_slice(b"RECEIPT-FOR-CAM-0001-PAID-IN-FULL");
+    v.extend_from_slice(&[0xFF, 0xD9]);
+    v
 }

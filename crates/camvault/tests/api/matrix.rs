@@ -254,20 +254,8 @@ struct Fixture {
 }
 
 async fn verified(app: &TestApp, name: &str) -> Person {
-    let p = app.person(name, Role::User).await;
-    let email = format!("{name}@example.com");
-    p.call(
-        Method::PUT,
-        "/api/v1/me/contacts/email",
-        Some(json!({"value": email})),
-    )
-    .await;
-    let code = app.outbox.last_code(&email).unwrap();
-    let resp = p
-        .post("/api/v1/me/contacts/email/verify", json!({"code": code}))
-        .await;
-    assert_eq!(resp.status(), StatusCode::OK);
-    p
+    app.verified_person(name, &format!("{name}@example.com"))
+        .await
 }
 
 async fn share(
@@ -284,18 +272,7 @@ async fn share(
             json!({"contact": format!("{name}@example.com"), "role": role}),
         )
         .await;
-    let incoming: Vec<Value> = person
-        .get("/api/v1/invitations")
-        .await
-        .json()
-        .await
-        .unwrap();
-    let resp = person
-        .post(
-            &format!("/api/v1/invitations/{}/accept", incoming[0]["id"]),
-            json!({}),
-        )
-        .await;
+    let resp = person.accept_first_invitation().await;
     assert_eq!(resp.status(), StatusCode::OK, "{name} accepts");
     let _ = app;
 }
@@ -305,16 +282,7 @@ impl Fixture {
         let app = TestApp::spawn().await;
         app.provision(2).await;
         let owner = app.person("owner", Role::User).await;
-        let cam: Value = owner
-            .post(
-                "/api/v1/cameras",
-                json!({"serial": "CAM-0001", "verification_code": "CODE0001"}),
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
-        let camera = cam["id"].as_i64().unwrap();
+        let camera = owner.bind(1).await;
         let operator = verified(&app, "operator").await;
         let viewer = verified(&app, "viewer").await;
         let other = verified(&app, "other").await;

@@ -10,36 +10,8 @@ use crate::helpers::{assert_error, Person, TestApp};
 async fn owner_with_camera(app: &TestApp) -> (Person, String, i64) {
     app.provision(1).await;
     let owner = app.person("owner", Role::User).await;
-    let cam: Value = owner
-        .post(
-            "/api/v1/cameras",
-            json!({"serial": "CAM-0001", "verification_code": "CODE0001"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let id = cam["id"].as_i64().unwrap();
+    let id = owner.bind(1).await;
     (owner, format!("/api/v1/cameras/{id}"), id)
-}
-
-/// A signed-in person whose email is verified.
-async fn verified_person(app: &TestApp, name: &str, email: &str) -> Person {
-    let p = app.person(name, Role::User).await;
-    let resp = p
-        .call(
-            reqwest::Method::PUT,
-            "/api/v1/me/contacts/email",
-            Some(json!({"value": email})),
-        )
-        .await;
-    assert_eq!(resp.status(), StatusCode::ACCEPTED);
-    let code = app.outbox.last_code(email).unwrap();
-    let resp = p
-        .post("/api/v1/me/contacts/email/verify", json!({"code": code}))
-        .await;
-    assert_eq!(resp.status(), StatusCode::OK);
-    p
 }
 
 // promise: C6
@@ -47,7 +19,7 @@ async fn verified_person(app: &TestApp, name: &str, email: &str) -> Person {
 async fn an_invited_viewer_accepts_sees_only_what_was_shared_and_loses_it_on_revocation() {
     let app = TestApp::spawn().await;
     let (owner, path, id) = owner_with_camera(&app).await;
-    let grandma = verified_person(&app, "grandma", "grandma@example.com").await;
+    let grandma = app.verified_person("grandma", "grandma@example.com").await;
 
     let resp = owner
         .post(
@@ -128,25 +100,14 @@ async fn an_invited_viewer_accepts_sees_only_what_was_shared_and_loses_it_on_rev
 async fn an_operator_may_change_settings_but_not_share_or_unbind() {
     let app = TestApp::spawn().await;
     let (owner, path, _) = owner_with_camera(&app).await;
-    let partner = verified_person(&app, "partner", "partner@example.com").await;
+    let partner = app.verified_person("partner", "partner@example.com").await;
     owner
         .post(
             &format!("{path}/invitations"),
             json!({"contact": "partner@example.com", "role": "operator"}),
         )
         .await;
-    let incoming: Vec<Value> = partner
-        .get("/api/v1/invitations")
-        .await
-        .json()
-        .await
-        .unwrap();
-    partner
-        .post(
-            &format!("/api/v1/invitations/{}/accept", incoming[0]["id"]),
-            json!({}),
-        )
-        .await;
+    partner.accept_first_invitation().await;
     let resp = partner
         .patch(&path, json!({"recording_mode": "events"}))
         .await;
@@ -210,7 +171,7 @@ async fn only_the_verified_holder_of_the_address_can_accept() {
 async fn invitations_expire_after_seven_days_and_can_be_withdrawn() {
     let app = TestApp::spawn().await;
     let (owner, path, _) = owner_with_camera(&app).await;
-    let friend = verified_person(&app, "friend", "friend@example.com").await;
+    let friend = app.verified_person("friend", "friend@example.com").await;
     let inv: Value = owner
         .post(
             &format!("{path}/invitations"),
@@ -280,25 +241,14 @@ async fn bad_invitations_are_refused() {
 async fn unbinding_ends_every_share() {
     let app = TestApp::spawn().await;
     let (owner, path, _) = owner_with_camera(&app).await;
-    let friend = verified_person(&app, "friend", "friend@example.com").await;
+    let friend = app.verified_person("friend", "friend@example.com").await;
     owner
         .post(
             &format!("{path}/invitations"),
             json!({"contact": "friend@example.com", "role": "viewer"}),
         )
         .await;
-    let incoming: Vec<Value> = friend
-        .get("/api/v1/invitations")
-        .await
-        .json()
-        .await
-        .unwrap();
-    friend
-        .post(
-            &format!("/api/v1/invitations/{}/accept", incoming[0]["id"]),
-            json!({}),
-        )
-        .await;
+    friend.accept_first_invitation().await;
     assert_eq!(friend.get(&path).await.status(), StatusCode::OK);
     assert_eq!(owner.delete(&path).await.status(), StatusCode::NO_CONTENT);
     assert_error(friend.get(&path).await, StatusCode::NOT_FOUND, "not_found").await;

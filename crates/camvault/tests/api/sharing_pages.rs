@@ -6,7 +6,7 @@ use reqwest::multipart::{Form, Part};
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{browser, Person, TestApp};
+use crate::helpers::{browser, csrf_in, jpeg, location, Person, TestApp};
 
 /// The page at `path` as `who` sees it: status and HTML, which must be
 /// scriptless and free of inline styles whatever the status.
@@ -23,46 +23,18 @@ fn assert_clean(what: &str, page: &str) {
     assert!(!page.contains(" style="), "{what} has an inline style");
 }
 
-/// The CSRF token embedded in a page's forms.
-fn csrf_in(page: &str) -> String {
-    page.split("name=\"csrf\" value=\"")
-        .nth(1)
-        .expect("a form with a csrf field")
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string()
-}
-
 /// Reads the CSRF token from the page at `page`, then posts the form.
 async fn submit(who: &Person, page: &str, action: &str, fields: &[(&str, &str)]) -> Response {
     let (status, text) = html(who, page).await;
     assert_eq!(status, StatusCode::OK, "{page}");
-    let csrf = csrf_in(&text);
-    let mut body = vec![("csrf", csrf.as_str())];
-    body.extend_from_slice(fields);
-    who.client
-        .post(format!("{}{action}", who.base))
-        .form(&body)
-        .send()
-        .await
-        .unwrap()
+    who.submit_form(&text, action, fields).await
 }
 
 /// A form post with a token that did not come from the person's pages.
 async fn forged(who: &Person, action: &str, fields: &[(&str, &str)]) -> Response {
     let mut body = vec![("csrf", "forged")];
     body.extend_from_slice(fields);
-    who.client
-        .post(format!("{}{action}", who.base))
-        .form(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
-fn location(resp: &Response) -> &str {
-    resp.headers()["location"].to_str().unwrap()
+    who.post_form(action, &body).await
 }
 
 /// The response's HTML, checked like every page.
@@ -93,43 +65,17 @@ fn action(page: &str, prefix: &str, suffix: &str) -> String {
         .to_string()
 }
 
-/// Binds provisioned device `i` to `who` through the API; returns its id.
-async fn bind(who: &Person, i: usize) -> i64 {
-    let resp = who
-        .post(
-            "/api/v1/cameras",
-            json!({"serial": format!("CAM-{i:04}"), "verification_code": format!("CODE{i:04}")}),
-        )
-        .await;
-    assert_eq!(resp.status(), StatusCode::CREATED);
-    resp.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
-}
-
 /// A signed-in person whose email `NAME@example.com` is verified.
 async fn verified_person(app: &TestApp, name: &str) -> Person {
-    let email = format!("{name}@example.com");
-    let p = app.person(name, Role::User).await;
-    let resp = p
-        .call(
-            reqwest::Method::PUT,
-            "/api/v1/me/contacts/email",
-            Some(json!({"value": email})),
-        )
-        .await;
-    assert_eq!(resp.status(), StatusCode::ACCEPTED);
-    let code = app.outbox.last_code(&email).unwrap();
-    let resp = p
-        .post("/api/v1/me/contacts/email/verify", json!({"code": code}))
-        .await;
-    assert_eq!(resp.status(), StatusCode::OK);
-    p
+    app.verified_person(name, &format!("{name}@example.com"))
+        .await
 }
 
 /// Owner of CAM-0001 and its id.
 async fn owner_with_camera(app: &TestApp) -> (Person, i64) {
     app.provision(1).await;
     let owner = app.person("owner", Role::User).await;
-    let id = bind(&owner, 1).await;
+    let id = owner.bind(1).await;
     (owner, id)
 }
 
@@ -428,18 +374,14 @@ async fn the_network_page_shows_a_viewer_the_last_24_hours() {
     assert!(page.contains("No heartbeats in the last 24 hours"));
 
     let token = app.device_token(1).await;
-    let client = reqwest::Client::new();
     for i in 0..3 {
-        let resp = client
-            .post(app.url("/api/v1/device/heartbeat"))
-            .bearer_auth(&token)
-            .json(
-                &json!({"signal_dbm": -50 - i, "upload_kbps": 1000 + 100 * i,
-                          "last_error": "dns timeout"}),
+        let resp = app
+            .heartbeat(
+                &token,
+                json!({"signal_dbm": -50 - i, "upload_kbps": 1000 + 100 * i,
+                       "last_error": "dns timeout"}),
             )
-            .send()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(resp.status(), StatusCode::OK);
         app.advance(std::time::Duration::from_secs(60));
     }
@@ -474,16 +416,6 @@ async fn the_network_page_shows_a_viewer_the_last_24_hours() {
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
-/// A tiny but real JPEG header followed by bytes a test can recognise.
-fn jpeg() -> Vec<u8> {
-    let mut v = vec![
-        0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00,
-    ];
-    v.extend_from_slice(b"RECEIPT-FOR-CAM-0001-PAID-IN-FULL");
-    v.extend_from_slice(&[0xFF, 0xD9]);
-    v
-}
-
 fn claim_form(csrf: &str, code: &str) -> Form {
     Form::new()
         .text("csrf", csrf.to_string())
@@ -514,7 +446,7 @@ async fn a_claim_filed_through_the_form_is_refused_with_a_reason_from_the_queue_
     let app = TestApp::spawn().await;
     app.provision(1).await;
     let seller = app.person("seller", Role::User).await;
-    let id = bind(&seller, 1).await;
+    let id = seller.bind(1).await;
     let buyer = app.person("buyer", Role::User).await;
     let admin = app.person("claims-admin", Role::Admin).await;
 
