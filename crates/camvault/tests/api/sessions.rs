@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::{assert_error, browser, TestApp, PASSWORD};
 
+// promise: A6
 #[tokio::test]
 async fn the_session_cookie_is_httponly_and_samesite() {
     let app = TestApp::spawn().await;
@@ -17,6 +18,8 @@ async fn the_session_cookie_is_httponly_and_samesite() {
             json!({"username": "mona", "password": PASSWORD, "email": "mona@example.com"}),
         )
         .await;
+    // The session cookie is the only one: nothing optional without opt-in.
+    assert_eq!(resp.headers().get_all("set-cookie").iter().count(), 1);
     let cookie = resp.headers()["set-cookie"].to_str().unwrap().to_string();
     assert!(cookie.starts_with("camvault_session="), "{cookie}");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
@@ -24,8 +27,16 @@ async fn the_session_cookie_is_httponly_and_samesite() {
     assert!(!cookie.contains("Secure"), "plain-HTTP instance: {cookie}");
     let token = cookie.split(';').next().unwrap().split('=').nth(1).unwrap();
     assert!(token.len() >= 43, "256-bit token");
+    for path in ["/signin", "/signup", "/api/v1/me", "/healthz"] {
+        let resp = app.get(path).await;
+        assert!(
+            resp.headers().get("set-cookie").is_none(),
+            "{path} set a cookie"
+        );
+    }
 }
 
+// promise: A6
 #[tokio::test]
 async fn an_https_public_url_makes_the_cookie_secure() {
     let app = TestApp::spawn_with(|c| c.public_url = Some("https://cams.example.com".into())).await;

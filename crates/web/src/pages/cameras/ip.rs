@@ -13,6 +13,7 @@ use super::settings::{refused, render, saved, Extras};
 use super::{camera_id, problem, subnav, Here};
 use crate::error::ApiError;
 use crate::extract::{AppForm, PageUser};
+use crate::pages::auth::CsrfForm;
 use crate::pages::failure;
 use crate::pages::layout::{error_box, page};
 use crate::state::AppState;
@@ -126,20 +127,14 @@ pub(super) fn source_section(user: &PageUser, c: &Camera) -> Markup {
     }
 }
 
-/// A form that carries only the CSRF token.
-#[derive(Debug, Deserialize)]
-pub struct CsrfOnly {
-    csrf: String,
-}
-
 /// `POST /cameras/{id}/test-connection`: the camera page with the result.
 pub async fn test_post(
     State(state): State<AppState>,
     user: PageUser,
     Path(raw): Path<String>,
-    AppForm(form): AppForm<CsrfOnly>,
+    AppForm(form): AppForm<CsrfForm>,
 ) -> Result<Response, ApiError> {
-    user.check_csrf(&form.csrf)?;
+    user.check_csrf(form.csrf())?;
     let id = match camera_id(&raw) {
         Ok(id) => id,
         Err(e) => return Ok(problem(&user, e)),
