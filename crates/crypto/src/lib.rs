@@ -18,6 +18,33 @@ pub enum Error {
     /// Ciphertext is truncated, altered, or sealed under another key or context.
     #[error("ciphertext could not be authenticated")]
     Unauthentic,
+    /// A range or parameter outside what the blob or format allows.
+    #[error("out of range")]
+    OutOfRange,
+}
+
+pub mod blob;
+
+/// Wraps (encrypts) a key under a key-encryption key; `context` names the
+/// wrapped key (e.g. `account 42`), so a wrapped key cannot be swapped for
+/// another's. Rotation of the outer key re-wraps; what the inner key
+/// encrypts is never rewritten.
+pub fn wrap_key(kek: &[u8; 32], context: &str, key: &[u8; 32]) -> Vec<u8> {
+    seal(kek, context.as_bytes(), key)
+}
+
+/// Reverses [`wrap_key`].
+pub fn unwrap_key(kek: &[u8; 32], context: &str, wrapped: &[u8]) -> Result<[u8; 32], Error> {
+    open(kek, context.as_bytes(), wrapped)?
+        .try_into()
+        .map_err(|_| Error::Unauthentic)
+}
+
+/// A fresh random 256-bit key (an account key, a period key).
+pub fn random_key() -> [u8; 32] {
+    let mut k = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut k);
+    k
 }
 
 const NONCE_LEN: usize = 12;
