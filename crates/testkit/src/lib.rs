@@ -6,6 +6,7 @@
 //! test gets its own SQLite file in a temporary directory.
 
 pub mod rtsp;
+pub mod sinks;
 
 use std::sync::Mutex;
 

@@ -6,17 +6,13 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::routing::post;
-use axum::{Json, Router};
 use rand::distributions::Alphanumeric;
 use rand::Rng;
 use regex::Regex;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
+use testkit::sinks::{SmsSink, SmtpSink};
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::{Child, Command};
 use tokio::task::JoinHandle;
 
@@ -44,159 +40,6 @@ fn random_digits(n: usize) -> String {
     let mut rng = rand::thread_rng();
     (0..n)
         .map(|_| char::from(b'0' + rng.gen_range(0..10u8)))
-        .collect()
-}
-
-// ---------------------------------------------------------------------------
-// SMTP sink
-// ---------------------------------------------------------------------------
-
-/// Starts a minimal SMTP server (no STARTTLS, no AUTH) on a random loopback
-/// port; returns the port and the text of every message received.
-async fn start_smtp_sink() -> (u16, Lines) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let messages: Lines = Arc::default();
-    let store = messages.clone();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let store = store.clone();
-            tokio::spawn(async move {
-                // A broken connection only loses that conversation; the test
-                // notices through the missing message.
-                let _ = smtp_session(stream, store).await;
-            });
-        }
-    });
-    (port, messages)
-}
-
-/// One SMTP conversation: any number of messages until QUIT or EOF.
-async fn smtp_session(stream: TcpStream, store: Lines) -> std::io::Result<()> {
-    let (read, mut write) = stream.into_split();
-    let mut reader = BufReader::new(read);
-    write.write_all(b"220 sink ESMTP\r\n").await?;
-    let mut line = String::new();
-    loop {
-        line.clear();
-        if reader.read_line(&mut line).await? == 0 {
-            return Ok(());
-        }
-        let command = line.trim_end_matches(['\r', '\n']);
-        let verb = command
-            .split_whitespace()
-            .next()
-            .unwrap_or("")
-            .to_ascii_uppercase();
-        match verb.as_str() {
-            "EHLO" | "HELO" => write.write_all(b"250 sink\r\n").await?,
-            "MAIL" | "RCPT" | "RSET" | "NOOP" => write.write_all(b"250 OK\r\n").await?,
-            "DATA" => {
-                write.write_all(b"354 go ahead\r\n").await?;
-                let mut text = Vec::new();
-                loop {
-                    line.clear();
-                    if reader.read_line(&mut line).await? == 0 {
-                        return Ok(());
-                    }
-                    let l = line.trim_end_matches(['\r', '\n']);
-                    if l == "." {
-                        break;
-                    }
-                    // Undo dot-stuffing.
-                    text.push(l.strip_prefix('.').unwrap_or(l).to_string());
-                }
-                store.lock().unwrap().push(text.join("\n"));
-                write.write_all(b"250 queued\r\n").await?;
-            }
-            "QUIT" => {
-                write.write_all(b"221 bye\r\n").await?;
-                return Ok(());
-            }
-            _ => write.write_all(b"502 not implemented\r\n").await?,
-        }
-    }
-}
-
-/// The header block and the body of a stored email.
-fn split_email(message: &str) -> (&str, &str) {
-    message.split_once("\n\n").unwrap_or((message, ""))
-}
-
-/// Bodies of the emails whose `To:` header names `address`, oldest first.
-fn emails_to(messages: &Lines, address: &str) -> Vec<String> {
-    let want = address.to_ascii_lowercase();
-    messages
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|m| {
-            split_email(m).0.lines().any(|h| {
-                let h = h.to_ascii_lowercase();
-                h.starts_with("to:") && h.contains(&want)
-            })
-        })
-        .map(|m| split_email(m).1.to_string())
-        .collect()
-}
-
-// ---------------------------------------------------------------------------
-// SMS webhook sink
-// ---------------------------------------------------------------------------
-
-/// One request the SMS gateway sink received.
-#[derive(Debug, Clone)]
-struct Sms {
-    /// The `to` field of the JSON body.
-    to: String,
-    /// The `body` field of the JSON body.
-    body: String,
-    /// The `Authorization` header, if any.
-    authorization: Option<String>,
-}
-
-/// Everything the SMS gateway sink received, oldest first.
-type SmsLog = Arc<Mutex<Vec<Sms>>>;
-
-/// Stores one gateway request and answers 200.
-async fn receive_sms(
-    State(log): State<SmsLog>,
-    headers: HeaderMap,
-    Json(body): Json<Value>,
-) -> axum::http::StatusCode {
-    let authorization = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    log.lock().unwrap().push(Sms {
-        to: body["to"].as_str().unwrap_or_default().to_string(),
-        body: body["body"].as_str().unwrap_or_default().to_string(),
-        authorization,
-    });
-    axum::http::StatusCode::OK
-}
-
-/// Starts the SMS gateway sink (`POST /sms`) on a random loopback port.
-async fn start_sms_sink() -> (u16, SmsLog) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let log: SmsLog = Arc::default();
-    let app = Router::new()
-        .route("/sms", post(receive_sms))
-        .with_state(log.clone());
-    tokio::spawn(async move {
-        axum::serve(listener, app).await.unwrap();
-    });
-    (port, log)
-}
-
-/// Requests to the gateway for `phone` (normalised), oldest first.
-fn sms_to(log: &SmsLog, phone: &str) -> Vec<Sms> {
-    log.lock()
-        .unwrap()
-        .iter()
-        .filter(|s| s.to == phone)
-        .cloned()
         .collect()
 }
 
@@ -427,8 +270,8 @@ async fn logs_never_contain_contacts_passwords_codes_or_tokens() {
     let mut codes: Vec<(&'static str, String)> = Vec::new();
 
     // Peers.
-    let (smtp_port, mail) = start_smtp_sink().await;
-    let (sms_port, sms) = start_sms_sink().await;
+    let mail = SmtpSink::start().await;
+    let sms = SmsSink::start().await;
 
     // The real binary.
     let dir = tempfile::tempdir().unwrap();
@@ -440,12 +283,15 @@ async fn logs_never_contain_contacts_passwords_codes_or_tokens() {
         .current_dir(dir.path())
         .env("CAMVAULT_DATABASE_URL", &database_url)
         .env("CAMVAULT_DELIVERY_EMAIL", "smtp")
-        .env("CAMVAULT_SMTP_URL", format!("smtp://127.0.0.1:{smtp_port}"))
+        .env(
+            "CAMVAULT_SMTP_URL",
+            format!("smtp://127.0.0.1:{}", mail.port),
+        )
         .env("CAMVAULT_SMTP_FROM", "camvault <noreply@camvault.test>")
         .env("CAMVAULT_DELIVERY_SMS", "webhook")
         .env(
             "CAMVAULT_SMS_WEBHOOK_URL",
-            format!("http://127.0.0.1:{sms_port}/sms"),
+            format!("http://127.0.0.1:{}/sms", sms.port),
         )
         .env(
             "CAMVAULT_SMS_WEBHOOK_HEADER",
@@ -487,15 +333,15 @@ async fn logs_never_contain_contacts_passwords_codes_or_tokens() {
     assert!(body["session_id"].is_i64(), "{body}");
 
     // 2. One code by SMTP, one by the webhook; verify both.
-    let email_code = wait_for_code("verification email", 0, || emails_to(&mail, &email)).await;
+    let email_code = wait_for_code("verification email", 0, || mail.emails_to(&email)).await;
     codes.push(("email verification code", email_code.clone()));
     let phone_code = wait_for_code("verification SMS", 0, || {
-        sms_to(&sms, &phone).into_iter().map(|s| s.body).collect()
+        sms.to(&phone).into_iter().map(|s| s.body).collect()
     })
     .await;
     codes.push(("phone verification code", phone_code.clone()));
     let expected_auth = format!("Bearer {gateway_secret}");
-    for s in sms.lock().unwrap().iter() {
+    for s in sms.all().iter() {
         assert_eq!(
             s.authorization.as_deref(),
             Some(expected_auth.as_str()),
@@ -558,7 +404,7 @@ async fn logs_never_contain_contacts_passwords_codes_or_tokens() {
     let csrf = secrets.add_csrf(&body);
 
     // 6. Code sign-in by SMS in a second browser.
-    let seen = sms_to(&sms, &phone).len();
+    let seen = sms.to(&phone).len();
     let resp = call(
         &alice,
         Method::POST,
@@ -569,7 +415,7 @@ async fn logs_never_contain_contacts_passwords_codes_or_tokens() {
     .await;
     expect(resp, StatusCode::ACCEPTED, "request sign-in code").await;
     let login_code = wait_for_code("sign-in SMS", seen, || {
-        sms_to(&sms, &phone).into_iter().map(|s| s.body).collect()
+        sms.to(&phone).into_iter().map(|s| s.body).collect()
     })
     .await;
     codes.push(("sign-in code", login_code.clone()));
@@ -596,7 +442,7 @@ async fn logs_never_contain_contacts_passwords_codes_or_tokens() {
     )
     .await;
     expect(resp, StatusCode::ACCEPTED, "change email").await;
-    let change_code = wait_for_code("new-address email", 0, || emails_to(&mail, &new_email)).await;
+    let change_code = wait_for_code("new-address email", 0, || mail.emails_to(&new_email)).await;
     codes.push(("email change code", change_code.clone()));
     let resp = call(
         &alice,
