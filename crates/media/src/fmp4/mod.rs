@@ -6,8 +6,10 @@
 //! `moof` + `mdat` pairs) against that init: per track the base decode time,
 //! every sample's duration, size, sync flag and byte offset, and it checks
 //! that sample data stays inside the `mdat` and that decode times only move
-//! forward. Both take untrusted bytes (a camera or an uploader made them) and
-//! return [`Fmp4Error`] for anything wrong; neither panics, and neither
+//! forward. [`strip_audio_init`] and [`strip_audio`] rewrite an init and a
+//! media segment without their audio tracks. All four take untrusted bytes
+//! (a camera or an uploader made them) and return [`Fmp4Error`] for anything
+//! wrong; none panics, and none
 //! allocates in proportion to a size the input claims before checking that
 //! claim against the input's real length (see [`MAX_BOXES`] and
 //! [`MAX_SAMPLES`] for the hard caps).
@@ -35,11 +37,13 @@
 mod boxes;
 mod init;
 mod media;
+mod strip;
 
 use std::fmt;
 
 pub use init::parse_init;
 pub use media::parse_media;
+pub use strip::{strip_audio, strip_audio_init};
 
 /// Most boxes one call to [`parse_init`] or [`parse_media`] will walk, so a
 /// hostile input of millions of empty boxes is refused quickly.
