@@ -278,20 +278,21 @@ fn find_child<'a>(
     Ok(None)
 }
 
-fn parse_tkhd(b: &Mp4Box<'_>) -> Result<u32, Fmp4Error> {
-    let mut r = b.reader("tkhd");
+/// Reads the 32-bit field that follows the creation and modification times
+/// of a `tkhd` or `mdhd` (32-bit times in version 0, 64-bit in version 1).
+fn u32_after_times(b: &Mp4Box<'_>, kind: &'static str) -> Result<u32, Fmp4Error> {
+    let mut r = b.reader(kind);
     let (version, _) = r.full_box()?;
     match version {
         0 => r.skip(8)?,
         1 => r.skip(16)?,
-        v => {
-            return Err(Fmp4Error::UnsupportedVersion {
-                kind: "tkhd",
-                version: v,
-            })
-        }
+        v => return Err(Fmp4Error::UnsupportedVersion { kind, version: v }),
     }
-    let id = r.u32()?;
+    r.u32()
+}
+
+fn parse_tkhd(b: &Mp4Box<'_>) -> Result<u32, Fmp4Error> {
+    let id = u32_after_times(b, "tkhd")?;
     if id == 0 {
         return Err(Fmp4Error::Invalid {
             field: "tkhd track_id",
@@ -302,19 +303,7 @@ fn parse_tkhd(b: &Mp4Box<'_>) -> Result<u32, Fmp4Error> {
 }
 
 fn parse_mdhd(b: &Mp4Box<'_>) -> Result<u32, Fmp4Error> {
-    let mut r = b.reader("mdhd");
-    let (version, _) = r.full_box()?;
-    match version {
-        0 => r.skip(8)?,
-        1 => r.skip(16)?,
-        v => {
-            return Err(Fmp4Error::UnsupportedVersion {
-                kind: "mdhd",
-                version: v,
-            })
-        }
-    }
-    let timescale = r.u32()?;
+    let timescale = u32_after_times(b, "mdhd")?;
     if timescale == 0 {
         return Err(Fmp4Error::Invalid {
             field: "mdhd timescale",
