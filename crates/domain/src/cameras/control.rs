@@ -25,13 +25,14 @@ pub struct SettingsChange {
 }
 
 impl Cameras {
-    /// Applies a change as `who`; the device hears of it at once.
+    /// Applies a change as `who`; the device hears of it at once. Returns
+    /// the camera as changed and `who`'s access to it.
     pub async fn change_settings(
         &self,
         who: AccountId,
         id: CameraId,
         change: SettingsChange,
-    ) -> Result<Camera> {
+    ) -> Result<(Camera, Access)> {
         let (camera, access) = self.access(who, id).await?;
         if access < Access::Operator {
             return Err(Error::Forbidden);
@@ -55,9 +56,11 @@ impl Cameras {
         let version = self.store.save_settings(id, &s).await?;
         self.bus.publish(id, version);
         tracing::info!(account = %who, camera = %id, version, "camera settings changed");
-        self.store
+        let camera = self
+            .store
             .camera(id)
             .await?
-            .ok_or(Error::NotFound("camera"))
+            .ok_or(Error::NotFound("camera"))?;
+        Ok((camera, access))
     }
 }

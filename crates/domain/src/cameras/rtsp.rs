@@ -172,7 +172,7 @@ impl Cameras {
         Ok(out)
     }
 
-    async fn rtsp_camera(&self, who: AccountId, id: CameraId) -> Result<(Camera, Source)> {
+    async fn rtsp_camera(&self, who: AccountId, id: CameraId) -> Result<(Camera, Access, Source)> {
         let (camera, access) = self.access(who, id).await?;
         if access < Access::Operator {
             return Err(Error::Forbidden);
@@ -189,7 +189,7 @@ impl Cameras {
             .map_err(|e| Error::Storage(format!("camera source: {e}")))?;
         let source: Source =
             serde_json::from_slice(&json).map_err(|e| Error::Storage(e.to_string()))?;
-        Ok((camera, source))
+        Ok((camera, access, source))
     }
 
     /// Replaces the URL and/or credentials of an RTSP camera (owner or operator).
@@ -200,8 +200,8 @@ impl Cameras {
         url: Option<String>,
         username: Option<String>,
         password: Option<String>,
-    ) -> Result<Camera> {
-        let (camera, mut source) = self.rtsp_camera(who, id).await?;
+    ) -> Result<(Camera, Access)> {
+        let (camera, access, mut source) = self.rtsp_camera(who, id).await?;
         if let Some(url) = url {
             let parsed = check_url(&url)?;
             source.url = redacted(&parsed);
@@ -214,15 +214,17 @@ impl Cameras {
         }
         let sealed = self.seal_source(&camera.serial, &source)?;
         self.store.set_rtsp_source(id, &source.url, &sealed).await?;
-        self.store
+        let camera = self
+            .store
             .camera(id)
             .await?
-            .ok_or(Error::NotFound("camera"))
+            .ok_or(Error::NotFound("camera"))?;
+        Ok((camera, access))
     }
 
     /// Runs RTSP DESCRIBE against the camera and reports the stream or why not.
     pub async fn test_connection(&self, who: AccountId, id: CameraId) -> Result<ProbeOutcome> {
-        let (_, source) = self.rtsp_camera(who, id).await?;
+        let (_, _, source) = self.rtsp_camera(who, id).await?;
         let result = media::rtsp::probe(
             &source.url,
             source.username.as_deref(),

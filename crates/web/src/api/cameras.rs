@@ -163,11 +163,10 @@ pub async fn change(
     Path(id): Path<i64>,
     AppJson(change): AppJson<SettingsChange>,
 ) -> ApiResult<Json<CameraView>> {
-    let c = state
+    let (c, access) = state
         .cameras
         .change_settings(who.account.id, CameraId(id), change)
         .await?;
-    let (_, access) = state.cameras.access(who.account.id, c.id).await?;
     Ok(Json(view(&state, &c, access)))
 }
 
@@ -299,7 +298,7 @@ pub async fn change_rtsp(
     Path(id): Path<i64>,
     AppJson(change): AppJson<RtspChange>,
 ) -> ApiResult<Json<CameraView>> {
-    let c = state
+    let (c, access) = state
         .cameras
         .update_rtsp(
             who.account.id,
@@ -309,7 +308,6 @@ pub async fn change_rtsp(
             change.password,
         )
         .await?;
-    let (_, access) = state.cameras.access(who.account.id, c.id).await?;
     Ok(Json(view(&state, &c, access)))
 }
 

@@ -132,7 +132,11 @@ async fn edit_schedule(
             schedule: Some(windows),
             ..SettingsChange::default()
         };
-        state.cameras.change_settings(who, id, change).await
+        state
+            .cameras
+            .change_settings(who, id, change)
+            .await
+            .map(|_| ())
     }
     .await;
     match result {
