@@ -1,17 +1,32 @@
-//! Video for camvault: fragmented-MP4 parsing, HLS playlists, and RTSP
-//! camera probing.
+//! Video for camvault: fragmented-MP4 parsing and rewriting, HLS playlists,
+//! a built-in demo clip, and RTSP camera probing.
 //!
-//! This crate will hold the fMP4/CMAF validator and muxer used by ingest and
-//! playback; it stays free of storage and HTTP servers so it can be fuzzed and
-//! tested alone. Recording arrives with the recording capability.
+//! This crate holds the fMP4/CMAF code used by ingest and playback; it stays
+//! free of storage and HTTP servers so it can be fuzzed and tested alone.
 //!
 //! [`fmp4`] parses and validates fragmented MP4 / CMAF init and media
 //! segments (tracks, codecs, sample tables, keyframes) without panicking on
-//! hostile input.
+//! hostile input, and rewrites them: [`fmp4::strip_audio`] drops audio
+//! tracks, [`fmp4::split_file`] cuts a whole fragmented file into an init
+//! segment and keyframe-aligned media segments, and
+//! [`fmp4::shift_decode_times`] / [`fmp4::set_start`] move a segment on the
+//! timeline (for looping a clip and for continuous downloads).
+//!
+//! [`hls`] builds HLS VOD media playlists (version 7, fMP4 with
+//! `EXT-X-MAP`, discontinuities at gaps and init changes, program date
+//! times) from a recording's segment list; it is pure string building.
+//!
+//! [`demo`] embeds a synthetic 12-second H.264 + AAC clip and splits it into
+//! 2-second segments, for the camera simulator and first-run demos.
 //!
 //! It also holds [`rtsp`]: the "test connection" probe for RTSP/ONVIF IP
 //! cameras that the server pulls from. It speaks RTSP through the `retina`
 //! crate and so needs a tokio runtime.
 
+pub mod demo;
 pub mod fmp4;
+pub mod hls;
 pub mod rtsp;
+
+#[cfg(test)]
+mod test_util;

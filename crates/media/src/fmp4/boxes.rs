@@ -229,3 +229,124 @@ impl<'a> Reader<'a> {
         Ok(((v >> 24) as u8, v & 0x00ff_ffff))
     }
 }
+
+// ------------------------------------------------- helpers for box rewriting
+//
+// Shared by the modules that rewrite segments (strip, split, retime): they
+// copy most boxes verbatim and rebuild a few, and must turn every size or
+// offset that no longer fits into an error instead of a wrap-around.
+
+/// The error for a rebuilt box or offset that does not fit its field.
+pub(crate) fn rewrite_overflow() -> Fmp4Error {
+    Fmp4Error::Invalid {
+        field: "rewritten segment",
+        reason: "size or offset overflows",
+    }
+}
+
+/// Converts an offset or length to `usize`, failing instead of truncating.
+pub(crate) fn to_usize(v: u64) -> Result<usize, Fmp4Error> {
+    usize::try_from(v).map_err(|_| rewrite_overflow())
+}
+
+/// The whole box (header included) as it appears in `bytes`.
+pub(crate) fn raw<'a>(bytes: &'a [u8], b: &Mp4Box<'_>) -> Result<&'a [u8], Fmp4Error> {
+    let start = to_usize(b.offset)?;
+    let end = to_usize(
+        b.payload_offset
+            .checked_add(b.payload.len() as u64)
+            .ok_or_else(rewrite_overflow)?,
+    )?;
+    bytes.get(start..end).ok_or_else(rewrite_overflow)
+}
+
+/// Length of a box's header as it was read (8, 16, or more for `uuid`).
+pub(crate) fn header_size(b: &Mp4Box<'_>) -> Result<usize, Fmp4Error> {
+    to_usize(
+        b.payload_offset
+            .checked_sub(b.offset)
+            .ok_or_else(rewrite_overflow)?,
+    )
+}
+
+/// Header length of a box with a payload of `payload_len` bytes as
+/// [`write_box`] writes it.
+pub(crate) fn header_len(payload_len: usize) -> usize {
+    let fits = payload_len
+        .checked_add(8)
+        .is_some_and(|n| u32::try_from(n).is_ok());
+    if fits {
+        8
+    } else {
+        16
+    }
+}
+
+/// Appends a box: a 32-bit size when it fits, a 64-bit `largesize` if not.
+pub(crate) fn write_box(
+    out: &mut Vec<u8>,
+    kind: &[u8; 4],
+    payload: &[u8],
+) -> Result<(), Fmp4Error> {
+    let hl = header_len(payload.len());
+    let size = payload.len().checked_add(hl).ok_or_else(rewrite_overflow)?;
+    if hl == 8 {
+        let size = u32::try_from(size).map_err(|_| rewrite_overflow())?;
+        out.extend_from_slice(&size.to_be_bytes());
+        out.extend_from_slice(kind);
+    } else {
+        out.extend_from_slice(&1u32.to_be_bytes());
+        out.extend_from_slice(kind);
+        let size = u64::try_from(size).map_err(|_| rewrite_overflow())?;
+        out.extend_from_slice(&size.to_be_bytes());
+    }
+    out.extend_from_slice(payload);
+    Ok(())
+}
+
+/// All boxes laid end to end in `data` (whose first byte is at `base`).
+pub(crate) fn collect<'a>(
+    data: &'a [u8],
+    base: u64,
+    budget: &mut Budget,
+) -> Result<Vec<Mp4Box<'a>>, Fmp4Error> {
+    let mut it = BoxIter::new(data, base);
+    let mut out = Vec::new();
+    while let Some(b) = it.next_box(budget)? {
+        out.push(b);
+    }
+    Ok(out)
+}
+
+/// Overwrites `field.len()` bytes of `out` at `at`, failing if they are not
+/// all inside it.
+pub(crate) fn patch(out: &mut [u8], at: usize, field: &[u8]) -> Result<(), Fmp4Error> {
+    let end = at.checked_add(field.len()).ok_or_else(rewrite_overflow)?;
+    out.get_mut(at..end)
+        .ok_or_else(rewrite_overflow)?
+        .copy_from_slice(field);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn large_boxes_get_a_64_bit_header() {
+        assert_eq!(header_len(0), 8);
+        assert_eq!(header_len(usize::MAX), 16);
+        let mut out = Vec::new();
+        assert!(write_box(&mut out, b"free", b"ab").is_ok());
+        assert_eq!(out, b"\0\0\0\x0afreeab");
+    }
+
+    #[test]
+    fn patch_refuses_to_write_past_the_end() {
+        let mut b = [0u8; 4];
+        assert!(patch(&mut b, 2, &[1, 2]).is_ok());
+        assert_eq!(b, [0, 0, 1, 2]);
+        assert!(patch(&mut b, 3, &[1, 2]).is_err());
+        assert!(patch(&mut b, usize::MAX, &[1]).is_err());
+    }
+}

@@ -7,12 +7,17 @@
 //! every sample's duration, size, sync flag and byte offset, and it checks
 //! that sample data stays inside the `mdat` and that decode times only move
 //! forward. [`strip_audio_init`] and [`strip_audio`] rewrite an init and a
-//! media segment without their audio tracks. All four take untrusted bytes
-//! (a camera or an uploader made them) and return [`Fmp4Error`] for anything
-//! wrong; none panics, and none
+//! media segment without their audio tracks. [`split_file`] cuts a whole
+//! fragmented file into its init segment and media segments that each open
+//! on a keyframe (the camera simulator replays clips this way), and
+//! [`shift_decode_times`] / [`set_start`] move a media segment on the
+//! timeline, widening 32-bit `tfdt`s and fixing the offsets that growth
+//! moves. All of them take untrusted bytes (a camera or an uploader made
+//! them) and return [`Fmp4Error`] for anything wrong; none panics, and none
 //! allocates in proportion to a size the input claims before checking that
 //! claim against the input's real length (see [`MAX_BOXES`] and
-//! [`MAX_SAMPLES`] for the hard caps).
+//! [`MAX_SAMPLES`] for the hard caps). Every media segment a rewriter
+//! returns has been parsed again with [`parse_media`].
 //!
 //! # Why a hand-written box walker
 //!
@@ -37,12 +42,16 @@
 mod boxes;
 mod init;
 mod media;
+mod retime;
+mod split;
 mod strip;
 
 use std::fmt;
 
 pub use init::parse_init;
 pub use media::parse_media;
+pub use retime::{set_start, shift_decode_times};
+pub use split::split_file;
 pub use strip::{strip_audio, strip_audio_init};
 
 /// Most boxes one call to [`parse_init`] or [`parse_media`] will walk, so a
@@ -199,6 +208,20 @@ pub enum Fmp4Error {
         /// The cap.
         limit: usize,
     },
+    /// Shifting a track fragment's `tfdt` would move it before time zero.
+    #[error("track {track_id}: shifting decode time {decode_time} by {shift} ticks would make it negative")]
+    NegativeDecodeTime {
+        /// The track id.
+        track_id: u32,
+        /// The `tfdt` before the shift, in the track timescale.
+        decode_time: u64,
+        /// The requested shift, in the track timescale.
+        shift: i64,
+    },
+    /// No fragment of a file starts with a video keyframe, so no segment of
+    /// it could be decoded on its own.
+    #[error("no fragment starts with a video keyframe; the file cannot be cut into independently decodable segments")]
+    NoKeyframeFragment,
     /// A field has a value that is impossible or contradicts another, e.g. a
     /// zero timescale, a duplicate track id, or times that overflow 64 bits.
     #[error("invalid {field}: {reason}")]

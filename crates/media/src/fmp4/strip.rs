@@ -6,7 +6,9 @@
 //! segment is parsed again before it is returned, so a caller never gets
 //! bytes [`parse_media`] would refuse.
 
-use super::boxes::{BoxIter, Budget, Mp4Box};
+use super::boxes::{
+    collect, header_len, raw, rewrite_overflow as overflow, to_usize, write_box, Budget, Mp4Box,
+};
 use super::{parse_init, parse_media, Fmp4Error, Fragment, InitSegment, TrackKind};
 
 // Flags shared with the parser (ISO/IEC 14496-12 8.8.7, 8.8.8).
@@ -16,70 +18,6 @@ const TRUN_DATA_OFFSET: u32 = 0x00_0001;
 
 fn invalid(field: &'static str, reason: &'static str) -> Fmp4Error {
     Fmp4Error::Invalid { field, reason }
-}
-
-fn overflow() -> Fmp4Error {
-    invalid("stripped segment", "size or offset overflows")
-}
-
-fn to_usize(v: u64) -> Result<usize, Fmp4Error> {
-    usize::try_from(v).map_err(|_| overflow())
-}
-
-/// The whole box (header included) as it appears in `bytes`.
-fn raw<'a>(bytes: &'a [u8], b: &Mp4Box<'_>) -> Result<&'a [u8], Fmp4Error> {
-    let start = to_usize(b.offset)?;
-    let end = to_usize(
-        b.payload_offset
-            .checked_add(b.payload.len() as u64)
-            .ok_or_else(overflow)?,
-    )?;
-    bytes.get(start..end).ok_or_else(overflow)
-}
-
-/// Header length of a box with a payload of `payload_len` bytes as
-/// [`write_box`] writes it.
-fn header_len(payload_len: usize) -> usize {
-    let fits = payload_len
-        .checked_add(8)
-        .is_some_and(|n| u32::try_from(n).is_ok());
-    if fits {
-        8
-    } else {
-        16
-    }
-}
-
-/// Appends a box: a 32-bit size when it fits, a 64-bit `largesize` if not.
-fn write_box(out: &mut Vec<u8>, kind: &[u8; 4], payload: &[u8]) -> Result<(), Fmp4Error> {
-    let hl = header_len(payload.len());
-    let size = payload.len().checked_add(hl).ok_or_else(overflow)?;
-    if hl == 8 {
-        let size = u32::try_from(size).map_err(|_| overflow())?;
-        out.extend_from_slice(&size.to_be_bytes());
-        out.extend_from_slice(kind);
-    } else {
-        out.extend_from_slice(&1u32.to_be_bytes());
-        out.extend_from_slice(kind);
-        let size = u64::try_from(size).map_err(|_| overflow())?;
-        out.extend_from_slice(&size.to_be_bytes());
-    }
-    out.extend_from_slice(payload);
-    Ok(())
-}
-
-/// All boxes laid end to end in `data` (whose first byte is at `base`).
-fn collect<'a>(
-    data: &'a [u8],
-    base: u64,
-    budget: &mut Budget,
-) -> Result<Vec<Mp4Box<'a>>, Fmp4Error> {
-    let mut it = BoxIter::new(data, base);
-    let mut out = Vec::new();
-    while let Some(b) = it.next_box(budget)? {
-        out.push(b);
-    }
-    Ok(out)
 }
 
 /// Track id of a `tkhd` (any version) or of a `tfhd`/`trex` (id right after
@@ -551,14 +489,5 @@ mod tests {
         assert_eq!(l.map(20), Ok(110));
         assert_eq!(l.map(25), Ok(115));
         assert_eq!(l.map(40), Ok(125));
-    }
-
-    #[test]
-    fn large_boxes_get_a_64_bit_header() {
-        assert_eq!(header_len(0), 8);
-        assert_eq!(header_len(usize::MAX), 16);
-        let mut out = Vec::new();
-        assert!(write_box(&mut out, b"free", b"ab").is_ok());
-        assert_eq!(out, b"\0\0\0\x0afreeab");
     }
 }
