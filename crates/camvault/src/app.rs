@@ -15,6 +15,7 @@ use domain::cameras::{Cameras, CamerasDeps};
 use domain::clock::{Clock, SystemClock};
 use domain::notify::Outbox;
 use domain::ports::Sender;
+use domain::recordings::{Recordings, RecordingsConfig, RecordingsDeps};
 use store::{LocalBlobStore, SqlStore};
 use tokio::net::TcpListener;
 use web::{AppState, WebSettings};
@@ -50,6 +51,8 @@ pub struct Core {
     pub accounts: Arc<Accounts>,
     /// The cameras service.
     pub cameras: Arc<Cameras>,
+    /// The recording service.
+    pub recordings: Arc<Recordings>,
     /// The blob store.
     pub blobs: Arc<LocalBlobStore>,
 }
@@ -85,6 +88,17 @@ fn sms_sender(config: &Config) -> anyhow::Result<Arc<dyn Sender>> {
     })
 }
 
+fn recordings_config(config: &Config) -> RecordingsConfig {
+    RecordingsConfig {
+        retention_days: config.retention_days.max(1),
+        account_quota_bytes: (config.account_quota_mb > 0)
+            .then(|| config.account_quota_mb.saturating_mul(1024 * 1024)),
+        pre_roll: Duration::from_secs(config.pre_roll_secs),
+        post_roll: Duration::from_secs(config.post_roll_secs),
+        ..RecordingsConfig::default()
+    }
+}
+
 impl Core {
     /// Connects storage (running migrations) and builds the services.
     pub async fn build(config: &Config, deps: Deps) -> anyhow::Result<Core> {
@@ -115,6 +129,19 @@ impl Core {
             evidence_key: key.derive("ownership claim evidence"),
             credentials_key: key.derive("rtsp camera credentials"),
         });
+        let cameras = Arc::new(cameras);
+        let recordings = Recordings::new(
+            RecordingsDeps {
+                index: shared.clone(),
+                keys: shared.clone(),
+                audit: shared.clone(),
+                blobs: blobs.clone(),
+                cameras: cameras.clone(),
+                clock: deps.clock.clone(),
+                account_kek: key.derive("account keys"),
+            },
+            recordings_config(config),
+        );
         let accounts = Accounts::new(
             AccountsDeps {
                 store: shared,
@@ -131,7 +158,8 @@ impl Core {
         Ok(Core {
             store,
             accounts: Arc::new(accounts),
-            cameras: Arc::new(cameras),
+            cameras,
+            recordings: Arc::new(recordings),
             blobs,
         })
     }
@@ -140,6 +168,7 @@ impl Core {
 /// A bound, ready-to-run server.
 pub struct App {
     core: Core,
+    purge_every: Duration,
     listener: TcpListener,
     router: axum::Router,
     addr: SocketAddr,
@@ -162,15 +191,31 @@ impl App {
         let router = web::router(AppState {
             accounts: core.accounts.clone(),
             cameras: core.cameras.clone(),
+            recordings: core.recordings.clone(),
             blobs: core.blobs.clone(),
             settings: Arc::new(settings),
         });
+        // Before the port opens, so no upload is in flight: a blob without
+        // a row can only be the leftover of a crash.
+        let report = core
+            .recordings
+            .reconcile()
+            .await
+            .context("reconciling recordings with the blob store")?;
+        if report != Default::default() {
+            tracing::warn!(
+                orphan_blobs = report.orphan_blobs,
+                missing_blobs = report.missing_blobs,
+                "recording index reconciled"
+            );
+        }
         let listener = TcpListener::bind(&config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let addr = listener.local_addr()?;
         Ok(App {
             core,
+            purge_every: Duration::from_secs(config.purge_interval_secs),
             listener,
             router,
             addr,
@@ -196,10 +241,16 @@ impl App {
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let purge =
+            crate::jobs::spawn_purge(self.core.recordings.clone(), self.purge_every, stopped);
         axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
             .await
             .context("server failed")?;
+        let _ = stop.send(true);
+        // A purge in progress finishes its batch; it is idempotent anyway.
+        let _ = purge.await;
         self.core.store.close().await;
         Ok(())
     }

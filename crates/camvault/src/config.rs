@@ -42,6 +42,16 @@ pub struct Config {
     pub sms_webhook_header: Option<String>,
     /// Log format: `text` or `json`.
     pub log_format: String,
+    /// Days recordings are kept unless a camera's owner sets otherwise.
+    pub retention_days: i64,
+    /// Recording storage per account in MiB; 0 means unlimited.
+    pub account_quota_mb: u64,
+    /// Seconds of video kept before an event in events mode.
+    pub pre_roll_secs: u64,
+    /// Seconds of video kept after an event in events mode.
+    pub post_roll_secs: u64,
+    /// Seconds between runs of the retention purge.
+    pub purge_interval_secs: u64,
 }
 
 impl Default for Config {
@@ -62,6 +72,11 @@ impl Default for Config {
             sms_webhook_url: None,
             sms_webhook_header: None,
             log_format: "text".into(),
+            retention_days: 30,
+            account_quota_mb: 0,
+            pre_roll_secs: 5,
+            post_roll_secs: 10,
+            purge_interval_secs: 300,
         }
     }
 }
@@ -84,6 +99,11 @@ impl std::fmt::Debug for Config {
             .field("sms_webhook_url", &redact(&self.sms_webhook_url))
             .field("sms_webhook_header", &redact(&self.sms_webhook_header))
             .field("log_format", &self.log_format)
+            .field("retention_days", &self.retention_days)
+            .field("account_quota_mb", &self.account_quota_mb)
+            .field("pre_roll_secs", &self.pre_roll_secs)
+            .field("post_roll_secs", &self.post_roll_secs)
+            .field("purge_interval_secs", &self.purge_interval_secs)
             .finish()
     }
 }
@@ -131,6 +151,11 @@ const ENV_KEYS: &[&str] = &[
     "sms_webhook_url",
     "sms_webhook_header",
     "log_format",
+    "retention_days",
+    "account_quota_mb",
+    "pre_roll_secs",
+    "post_roll_secs",
+    "purge_interval_secs",
 ];
 
 impl Config {

@@ -4,5 +4,6 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod jobs;
 pub mod logging;
 pub mod master_key;

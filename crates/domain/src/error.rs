@@ -56,6 +56,21 @@ pub enum Error {
     /// A message could not be handed to the delivery service.
     #[error("delivery failed: {0}")]
     Delivery(String),
+    /// Well-formed but refused upload: unbound camera, privacy mode,
+    /// recording off or outside the schedule (C3). Nothing was stored.
+    #[error("{}", .0.message())]
+    Refused(crate::recordings::Refusal),
+    /// Uploaded media failed validation.
+    #[error("invalid media: {0}")]
+    InvalidMedia(String),
+    /// An upload is larger than its limit.
+    #[error("{what} is larger than {limit} bytes")]
+    TooLarge {
+        /// What was too large.
+        what: &'static str,
+        /// The limit in bytes.
+        limit: usize,
+    },
     /// The storage backend failed.
     #[error("storage: {0}")]
     Storage(String),

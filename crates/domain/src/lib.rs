@@ -8,6 +8,7 @@
 //! always comes from a [`clock::Clock`], never from the wall clock directly.
 
 pub mod accounts;
+pub mod audit;
 pub mod cameras;
 pub mod clock;
 pub mod error;
@@ -15,5 +16,6 @@ pub mod ids;
 pub mod notify;
 pub mod ports;
 pub mod privacy;
+pub mod recordings;
 
 pub use error::{Error, Result};

@@ -5,6 +5,7 @@
 //! test database a fresh PostgreSQL database on that server; otherwise each
 //! test gets its own SQLite file in a temporary directory.
 
+pub mod ffprobe;
 pub mod rtsp;
 pub mod sinks;
 

@@ -3,7 +3,7 @@
 //! Error bodies are `{"error":{"code":"…","message":"…"}}`. Codes are part
 //! of the API contract; messages are for people and may change.
 
-use axum::extract::rejection::{FormRejection, JsonRejection};
+use axum::extract::rejection::{BytesRejection, FormRejection, JsonRejection, QueryRejection};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -108,6 +108,21 @@ impl From<domain::Error> for ApiError {
                 "code_attempts_exhausted",
                 "too many wrong tries; ask for a new code",
             ),
+            E::Refused(r) => ApiError::new(
+                if r == domain::recordings::Refusal::Unbound {
+                    StatusCode::FORBIDDEN
+                } else {
+                    StatusCode::CONFLICT
+                },
+                r.code(),
+                msg,
+            ),
+            E::InvalidMedia(_) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_media", msg)
+            }
+            E::TooLarge { .. } => {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", msg)
+            }
             E::Delivery(_) => {
                 tracing::warn!(error = %msg, "delivery failed");
                 ApiError::new(
@@ -131,6 +146,18 @@ impl From<domain::Error> for ApiError {
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
         body_rejection(r.status(), r.body_text())
+    }
+}
+
+impl From<BytesRejection> for ApiError {
+    fn from(r: BytesRejection) -> Self {
+        body_rejection(r.status(), r.body_text())
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(r: QueryRejection) -> Self {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", r.body_text())
     }
 }
 

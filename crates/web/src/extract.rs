@@ -30,6 +30,11 @@ pub struct AppJson<T>(pub T);
 #[from_request(via(axum::Form), rejection(ApiError))]
 pub struct AppForm<T>(pub T);
 
+/// A query string whose rejections become our error format.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct AppQuery<T>(pub T);
+
 /// Who is calling, resolved from `Authorization: Bearer` or the session
 /// cookie. Cookie-authenticated state-changing calls must carry the
 /// session's CSRF token in `X-CSRF-Token`.

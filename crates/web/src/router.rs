@@ -10,7 +10,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::api::{
-    accounts, admin, cameras, claims, device, health, openapi, sessions, setup, sharing, tokens,
+    accounts, admin, cameras, claims, device, health, ingest, openapi, recordings, sessions, setup,
+    sharing, tokens,
 };
 use crate::error::ApiError;
 use crate::pages;
@@ -22,11 +23,15 @@ const IMPORT_LIMIT: usize = 16 * 1024 * 1024;
 /// Claim evidence is at most 5 MiB; the form around it adds a little.
 const EVIDENCE_LIMIT: usize = 6 * 1024 * 1024;
 
+/// Init segments are small: codec setup only.
+const INIT_LIMIT: usize = 256 * 1024;
+
 const STYLE_CSS: &str = include_str!("../assets/style.css");
 
 /// Builds the whole HTTP application.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.settings.body_limit;
+    let segment_limit = state.recordings.config().max_segment_bytes;
     let api = Router::new()
         .route("/accounts", post(accounts::register))
         .route("/me", get(accounts::me))
@@ -53,6 +58,34 @@ pub fn router(state: AppState) -> Router {
         .route("/device/heartbeat", post(device::heartbeat))
         .route("/device/settings", get(device::settings))
         .route("/device/firmware", get(device::firmware))
+        .route(
+            "/device/init",
+            put(ingest::upload_init).layer(DefaultBodyLimit::max(INIT_LIMIT)),
+        )
+        .route(
+            "/device/segments/{segment_id}",
+            put(ingest::upload_segment).layer(DefaultBodyLimit::max(segment_limit)),
+        )
+        .route("/cameras/{id}/recordings.m3u8", get(recordings::playlist))
+        .route(
+            "/cameras/{id}/recordings/timeline",
+            get(recordings::timeline),
+        )
+        .route(
+            "/cameras/{id}/recordings/download.mp4",
+            get(recordings::download),
+        )
+        .route(
+            "/cameras/{id}/recordings/inits/{name}",
+            get(recordings::init),
+        )
+        .route(
+            "/cameras/{id}/recordings/segments/{name}",
+            get(recordings::segment),
+        )
+        .route("/cameras/{id}/event-windows", post(recordings::mark_event))
+        .route("/cameras/{id}/retention", put(recordings::set_retention))
+        .route("/me/access-log", get(recordings::access_log))
         .route("/cameras/{id}/network", get(cameras::network))
         .route("/cameras/rtsp", post(cameras::add_rtsp))
         .route("/cameras/{id}/rtsp", put(cameras::change_rtsp))

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use domain::accounts::Accounts;
 use domain::cameras::Cameras;
 use domain::ports::BlobStore;
+use domain::recordings::Recordings;
 
 /// What handlers need: the domain services and the HTTP settings.
 #[derive(Clone)]
@@ -13,6 +14,8 @@ pub struct AppState {
     pub accounts: Arc<Accounts>,
     /// The cameras service.
     pub cameras: Arc<Cameras>,
+    /// The recording service.
+    pub recordings: Arc<Recordings>,
     /// The blob store (checked by readiness).
     pub blobs: Arc<dyn BlobStore>,
     /// HTTP-level settings.

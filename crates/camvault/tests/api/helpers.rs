@@ -26,6 +26,8 @@ pub struct TestApp {
     pub outbox: Arc<MemorySender>,
     /// The server's accounts service, for set-up steps the API does not offer.
     pub accounts: Arc<domain::accounts::Accounts>,
+    /// The recording service (purge, reconciliation, keys).
+    pub recordings: Arc<domain::recordings::Recordings>,
     /// The configuration the server runs with.
     pub config: Config,
     /// CSRF token of the client's current session.
@@ -81,6 +83,7 @@ impl TestApp {
         .unwrap();
         let base = format!("http://{}", app.local_addr());
         let accounts = app.core().accounts.clone();
+        let recordings = app.core().recordings.clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
             app.run(async {
@@ -95,6 +98,7 @@ impl TestApp {
             clock,
             outbox,
             accounts,
+            recordings,
             config,
             csrf: std::sync::Mutex::new(None),
             shutdown: Some(tx),
@@ -105,6 +109,11 @@ impl TestApp {
     /// Full URL of `path`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// The server's time, Unix ms.
+    pub fn now_ms(&self) -> i64 {
+        domain::clock::Clock::now(&*self.clock).ms()
     }
 
     /// Moves the server's clock.

@@ -154,6 +154,62 @@ fn rows() -> Vec<Row> {
             [401, 401, 401, 401, 401, 200, 200, 401],
         ),
         row(
+            Method::PUT,
+            "/api/v1/device/init",
+            Some(json!("@init")),
+            // The other device's camera is not bound: nothing it sends is kept.
+            [401, 401, 401, 401, 401, 201, 403, 401],
+        ),
+        row(
+            Method::PUT,
+            "/api/v1/device/segments/{segment_id}",
+            Some(json!("@segment")),
+            // The fixture's camera has no init yet, so the device's upload names an unknown one.
+            [401, 401, 401, 401, 401, 404, 403, 401],
+        ),
+        row(
+            Method::GET,
+            "/api/v1/cameras/{id}/recordings.m3u8",
+            None,
+            [200, 200, 200, 404, 401, 401, 401, 404],
+        ),
+        row(
+            Method::GET,
+            "/api/v1/cameras/{id}/recordings/timeline",
+            None,
+            [200, 200, 200, 404, 401, 401, 401, 404],
+        ),
+        row(
+            Method::GET,
+            "/api/v1/cameras/{id}/recordings/download.mp4",
+            None,
+            [404, 404, 404, 404, 401, 401, 401, 404],
+        ),
+        row(
+            Method::GET,
+            "/api/v1/cameras/{id}/recordings/inits/{name}",
+            None,
+            [404, 404, 404, 404, 401, 401, 401, 404],
+        ),
+        row(
+            Method::GET,
+            "/api/v1/cameras/{id}/recordings/segments/{name}",
+            None,
+            [404, 404, 404, 404, 401, 401, 401, 404],
+        ),
+        row(
+            Method::POST,
+            "/api/v1/cameras/{id}/event-windows",
+            Some(json!({"at_ms": 1_790_000_000_000_i64})),
+            [201, 201, 403, 404, 401, 401, 401, 404],
+        ),
+        row(
+            Method::PUT,
+            "/api/v1/cameras/{id}/retention",
+            Some(json!({"days": 7})),
+            [204, 403, 403, 404, 401, 401, 401, 404],
+        ),
+        row(
             Method::GET,
             "/api/v1/device/firmware",
             None,
@@ -345,11 +401,19 @@ impl Fixture {
         } else {
             path.replace("{id}", &self.camera.to_string())
         };
-        self.app.url(
-            &concrete
-                .replace("{invitation_id}", &self.invitation_by_owner.to_string())
-                .replace("{account_id}", &self.viewer_id.to_string()),
-        )
+        let mut concrete = concrete
+            .replace("{invitation_id}", &self.invitation_by_owner.to_string())
+            .replace("{account_id}", &self.viewer_id.to_string())
+            .replace("{segment_id}", "seg-1?init_id=1&start_ms=1790000000000")
+            .replace("inits/{name}", "inits/1.mp4")
+            .replace("segments/{name}", "segments/1.m4s");
+        if concrete.ends_with(".m3u8")
+            || concrete.ends_with("/timeline")
+            || concrete.ends_with("download.mp4")
+        {
+            concrete.push_str("?from=1789990000000&to=1790010000000");
+        }
+        self.app.url(&concrete)
     }
 
     async fn call(&self, caller: Caller, row: &Row) -> StatusCode {
@@ -374,6 +438,12 @@ impl Fixture {
             _ => {}
         }
         req = match &row.body {
+            Some(Value::String(media)) if media == "@init" => req
+                .header("content-type", "video/mp4")
+                .body(crate::recordings::demo().0),
+            Some(Value::String(media)) if media == "@segment" => req
+                .header("content-type", "video/iso.segment")
+                .body(crate::recordings::demo().1[0].clone()),
             Some(Value::String(text)) => req.header("content-type", "text/csv").body(text.clone()),
             Some(body) => req.json(body),
             None => req,

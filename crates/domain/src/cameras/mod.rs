@@ -15,6 +15,7 @@ pub mod firmware;
 pub mod network;
 pub mod provision;
 pub mod rtsp;
+pub mod schedule;
 pub mod serial;
 pub mod sharing;
 
@@ -327,6 +328,11 @@ impl Cameras {
             (Some(_), Some(role)) => Ok((camera, role.access())),
             _ => Err(Error::NotFound("camera")),
         }
+    }
+
+    /// A camera by id, for background work that acts for no person.
+    pub async fn get(&self, id: CameraId) -> Result<Option<Camera>> {
+        self.store.camera(id).await
     }
 
     /// Online means a heartbeat within two intervals (B5).

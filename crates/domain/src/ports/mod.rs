@@ -17,6 +17,9 @@ use crate::clock::Timestamp;
 use crate::ids::{AccountId, ApiTokenId, CameraId, ContactId, SessionId};
 use crate::Result;
 
+mod recordings;
+pub use recordings::*;
+
 /// What an account may do beyond its own data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -367,6 +370,12 @@ pub trait BlobStore: Send + Sync {
     async fn delete(&self, key: &str) -> Result<()>;
     /// Checks the store accepts writes (readiness).
     async fn check(&self) -> Result<()>;
+    /// Reads bytes `start..end` of the blob under `key` (clamped to its
+    /// length), so playback reads only the chunks a range covers.
+    async fn get_range(&self, key: &str, start: u64, end: u64) -> Result<Option<Vec<u8>>>;
+    /// Every blob whose key starts with `prefix`, with its size; used by the
+    /// start-up reconciliation of the recording index.
+    async fn list(&self, prefix: &str) -> Result<Vec<(String, u64)>>;
 }
 
 /// A device as the maker provisions it (hashes only).

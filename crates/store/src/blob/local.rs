@@ -6,9 +6,10 @@ use std::path::Path;
 use async_trait::async_trait;
 use domain::ports::BlobStore;
 use domain::{Error, Result};
+use futures_util::TryStreamExt;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
-use object_store::{ObjectStore, PutPayload};
+use object_store::{GetOptions, GetRange, ObjectStore, PutPayload};
 
 /// A blob store rooted at a directory.
 #[derive(Debug)]
@@ -52,6 +53,32 @@ impl BlobStore for LocalBlobStore {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(storage(e)),
         }
+    }
+
+    async fn get_range(&self, key: &str, start: u64, end: u64) -> Result<Option<Vec<u8>>> {
+        if start >= end {
+            return Ok(Some(Vec::new()));
+        }
+        let opts = GetOptions {
+            // Bounded ranges past the end are clamped to the object's length.
+            range: Some(GetRange::Bounded(start..end)),
+            ..GetOptions::default()
+        };
+        match self.inner.get_opts(&ObjectPath::from(key), opts).await {
+            Ok(r) => Ok(Some(r.bytes().await.map_err(storage)?.to_vec())),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(storage(e)),
+        }
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<(String, u64)>> {
+        let prefix = ObjectPath::from(prefix);
+        let mut out = Vec::new();
+        let mut entries = self.inner.list(Some(&prefix));
+        while let Some(meta) = entries.try_next().await.map_err(storage)? {
+            out.push((meta.location.to_string(), meta.size));
+        }
+        Ok(out)
     }
 
     async fn check(&self) -> Result<()> {

@@ -4,6 +4,8 @@ mod accounts;
 mod cameras;
 mod claims;
 mod codes;
+mod keys;
+mod recordings;
 mod sessions;
 mod settings;
 mod sharing;

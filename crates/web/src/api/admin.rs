@@ -1,7 +1,7 @@
 //! Administration: the device registry and its import.
 
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use domain::cameras::firmware::Manifest;
@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{AdminUser, AppJson};
+use crate::extract::{AdminUser, AppJson, AppQuery};
 use crate::state::AppState;
 use crate::time_fmt::rfc3339;
 
@@ -39,7 +39,7 @@ pub struct Imported {
 pub async fn import(
     State(state): State<AppState>,
     _admin: AdminUser,
-    Query(q): Query<ImportQuery>,
+    AppQuery(q): AppQuery<ImportQuery>,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<Imported>)> {
     let imported = state.cameras.provision(&body, q.update).await?;
@@ -84,7 +84,7 @@ pub struct DeviceEntry {
 pub async fn devices(
     State(state): State<AppState>,
     _admin: AdminUser,
-    Query(p): Query<Page>,
+    AppQuery(p): AppQuery<Page>,
 ) -> ApiResult<Json<Vec<DeviceEntry>>> {
     let cams = state
         .cameras

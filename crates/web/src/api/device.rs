@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{AppJson, DeviceCaller};
+use crate::extract::{AppJson, AppQuery, DeviceCaller};
 use crate::state::AppState;
 
 /// Device credentials from the factory.
@@ -130,7 +130,7 @@ impl From<&Camera> for DeviceSettings {
 pub async fn settings(
     State(state): State<AppState>,
     DeviceCaller(camera): DeviceCaller,
-    Query(q): Query<SettingsQuery>,
+    AppQuery(q): AppQuery<SettingsQuery>,
 ) -> ApiResult<Json<DeviceSettings>> {
     let wait = Duration::from_secs(q.wait.unwrap_or(25).min(30));
     let camera = state

@@ -6,7 +6,10 @@ use maud::{html, Markup};
 use utoipa::openapi::path::Operation;
 use utoipa::OpenApi;
 
-use super::{accounts, admin, cameras, claims, device, health, sessions, setup, sharing, tokens};
+use super::{
+    accounts, admin, cameras, claims, device, health, ingest, recordings, sessions, setup, sharing,
+    tokens,
+};
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::pages::layout;
 
@@ -26,6 +29,10 @@ use crate::pages::layout;
         cameras::bind, cameras::list, cameras::get_one, cameras::change, cameras::unbind,
         cameras::network, cameras::add_rtsp, cameras::change_rtsp, cameras::test_connection,
         device::token, device::heartbeat, device::settings, device::firmware,
+        ingest::upload_init, ingest::upload_segment,
+        recordings::timeline, recordings::playlist, recordings::init, recordings::segment,
+        recordings::download, recordings::mark_event, recordings::set_retention,
+        recordings::access_log,
         admin::import, admin::devices, admin::publish_firmware, admin::firmware,
         sharing::invite, sharing::cancel, sharing::shares, sharing::revoke,
         sharing::incoming, sharing::accept, sharing::decline,
@@ -42,6 +49,7 @@ use crate::pages::layout;
         (name = "admin", description = "Device registry and firmware"),
         (name = "sharing", description = "Sharing cameras with family and friends"),
         (name = "claims", description = "Ownership claims for cameras bound to someone else"),
+        (name = "recordings", description = "Timeline, playback, download and the access log"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

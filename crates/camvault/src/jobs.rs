@@ -1,0 +1,38 @@
+//! Background jobs on intervals from the configuration, stopped on shutdown.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use domain::recordings::Recordings;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// Runs the retention purge every `every` until `stop` turns true.
+pub fn spawn_purge(
+    recordings: Arc<Recordings>,
+    every: Duration,
+    mut stop: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every.max(Duration::from_secs(1)));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stop.changed() => return,
+            }
+            match recordings.purge().await {
+                Ok(r) if r != Default::default() => tracing::info!(
+                    expired = r.expired,
+                    outside_events = r.outside_events,
+                    over_quota = r.over_quota,
+                    keys_destroyed = r.keys_destroyed,
+                    "retention purge"
+                ),
+                Ok(_) => {}
+                // The next run retries; purging is idempotent.
+                Err(e) => tracing::error!(error = %e, "retention purge failed"),
+            }
+        }
+    })
+}

@@ -1,0 +1,97 @@
+//! Live view: the newest stored segment of each camera, fanned out to viewers.
+//!
+//! Every accepted segment starts with a keyframe, so a viewer who joins
+//! gets the init and the newest segment and can start decoding at once,
+//! then every following segment as it arrives. Only the newest segment per
+//! camera is held, which bounds memory by the number of cameras.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use tokio::sync::broadcast;
+
+use crate::clock::Timestamp;
+use crate::ids::CameraId;
+
+/// Segments a slow viewer may fall behind before it skips ahead.
+const BACKLOG: usize = 8;
+
+/// One segment on its way to viewers.
+#[derive(Debug)]
+pub struct LiveSegment {
+    /// Init id and whether it kept audio: viewers re-initialise when it changes.
+    pub init_key: (i64, bool),
+    /// The init segment that plays it (audio stripped to match when needed).
+    pub init: Arc<Vec<u8>>,
+    /// The plaintext media segment.
+    pub data: Vec<u8>,
+    /// The camera's wall-clock start.
+    pub start: Timestamp,
+    /// When the server received it, for latency measurement.
+    pub arrived: Instant,
+}
+
+#[derive(Debug)]
+struct Feed {
+    tx: broadcast::Sender<Arc<LiveSegment>>,
+    newest: Option<Arc<LiveSegment>>,
+}
+
+/// Per-camera fan-out of newly arrived segments.
+#[derive(Debug, Default)]
+pub struct LiveHub {
+    feeds: Mutex<HashMap<CameraId, Feed>>,
+}
+
+impl LiveHub {
+    fn feeds(&self) -> std::sync::MutexGuard<'_, HashMap<CameraId, Feed>> {
+        self.feeds
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Hands a segment to every current viewer and keeps it for new ones.
+    pub fn publish(&self, camera: CameraId, segment: LiveSegment) {
+        let segment = Arc::new(segment);
+        let mut feeds = self.feeds();
+        let feed = feeds.entry(camera).or_insert_with(|| Feed {
+            tx: broadcast::channel(BACKLOG).0,
+            newest: None,
+        });
+        feed.newest = Some(segment.clone());
+        // No viewer is not an error.
+        let _ = feed.tx.send(segment);
+    }
+
+    /// Starts watching: the newest segment (if any) and the stream of later ones.
+    pub fn subscribe(
+        &self,
+        camera: CameraId,
+    ) -> (
+        Option<Arc<LiveSegment>>,
+        broadcast::Receiver<Arc<LiveSegment>>,
+    ) {
+        let mut feeds = self.feeds();
+        let feed = feeds.entry(camera).or_insert_with(|| Feed {
+            tx: broadcast::channel(BACKLOG).0,
+            newest: None,
+        });
+        (feed.newest.clone(), feed.tx.subscribe())
+    }
+
+    /// Drops a camera's held segment (privacy mode, unbinding): a viewer
+    /// joining later must not see what came before.
+    pub fn clear(&self, camera: CameraId) {
+        if let Some(feed) = self.feeds().get_mut(&camera) {
+            feed.newest = None;
+        }
+    }
+
+    /// Number of viewers of a camera right now.
+    pub fn viewers(&self, camera: CameraId) -> usize {
+        self.feeds()
+            .get(&camera)
+            .map_or(0, |f| f.tx.receiver_count())
+    }
+}

@@ -1,0 +1,294 @@
+//! Playback (C2): timeline, HLS playlists, ranged segment decryption and
+//! MP4 downloads, for the owner and the people a camera is shared with.
+//! Every playlist and download is an audit entry.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use media::fmp4;
+
+use super::{Recordings, SegmentRecord, Span};
+use crate::audit::AuditEntry;
+use crate::cameras::{Access, Camera};
+use crate::clock::Timestamp;
+use crate::ids::{AccountId, CameraId};
+use crate::{Error, Result};
+
+/// The longest range one playlist, timeline or download may cover.
+pub const MAX_RANGE: Duration = Duration::from_secs(7 * 24 * 3600);
+/// Enough bytes for any blob header this server writes.
+const HEADER_READ: u64 = 1024;
+
+/// A planned MP4 download: one init and the segments that play with it.
+#[derive(Debug, Clone)]
+pub struct Download {
+    /// The init segment, first in the file.
+    pub init: Arc<Vec<u8>>,
+    parsed_init: Arc<fmp4::InitSegment>,
+    /// The segments, in time order.
+    pub segments: Vec<SegmentRecord>,
+    base: Timestamp,
+}
+
+fn access_name(access: Access) -> &'static str {
+    match access {
+        Access::Owner => "owner",
+        Access::Operator => "operator",
+        Access::Viewer => "viewer",
+    }
+}
+
+fn crypto_err(e: crypto::Error) -> Error {
+    Error::Storage(format!("sealed media: {e}"))
+}
+
+fn check_range(from: Timestamp, to: Timestamp) -> Result<()> {
+    if to <= from {
+        return Err(Error::invalid("to", "must be after from"));
+    }
+    if to.ms() - from.ms() > MAX_RANGE.as_millis() as i64 {
+        return Err(Error::invalid("to", "ranges cover at most 7 days"));
+    }
+    Ok(())
+}
+
+impl Recordings {
+    /// The camera and its current owner, if `who` may watch it. Recordings
+    /// of an earlier owner stay theirs: only the current owner's are shown.
+    async fn watchable(&self, who: AccountId, id: CameraId) -> Result<(Camera, Access, AccountId)> {
+        let (camera, access) = self.cameras.access(who, id).await?;
+        let owner = camera.owner.ok_or(Error::NotFound("camera"))?;
+        Ok((camera, access, owner))
+    }
+
+    async fn audit_access(
+        &self,
+        who: AccountId,
+        access: Access,
+        owner: AccountId,
+        action: &str,
+        object: String,
+    ) -> Result<()> {
+        self.audit
+            .append(&AuditEntry {
+                actor: Some(who),
+                role: access_name(access).into(),
+                subject: Some(owner),
+                action: action.into(),
+                object,
+                reason: None,
+                at: self.clock.now(),
+            })
+            .await
+    }
+
+    async fn playable_segments(
+        &self,
+        camera: CameraId,
+        owner: AccountId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<SegmentRecord>> {
+        check_range(from, to)?;
+        let mut segments = self.index.segments_between(camera, owner, from, to).await?;
+        segments.retain(|s| !s.missing);
+        Ok(segments)
+    }
+
+    /// Recorded spans between `from` and `to`, gaps under the tolerance merged.
+    pub async fn timeline(
+        &self,
+        who: AccountId,
+        camera: CameraId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<Span>> {
+        let (_, _, owner) = self.watchable(who, camera).await?;
+        let tolerance = self.config.gap_tolerance.as_millis() as i64;
+        let mut spans: Vec<Span> = Vec::new();
+        for s in self.playable_segments(camera, owner, from, to).await? {
+            let (start, end) = (s.segment.start.ms(), s.segment.end.ms());
+            match spans.last_mut() {
+                Some(last) if start <= last.end_ms + tolerance => {
+                    last.end_ms = last.end_ms.max(end)
+                }
+                _ => spans.push(Span {
+                    start_ms: start,
+                    end_ms: end,
+                }),
+            }
+        }
+        Ok(spans)
+    }
+
+    /// An HLS VOD playlist of `from..to`, with segment and init URIs
+    /// relative to `…/cameras/{id}/recordings/`.
+    pub async fn playlist(
+        &self,
+        who: AccountId,
+        camera: CameraId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<String> {
+        let (_, access, owner) = self.watchable(who, camera).await?;
+        let segments = self.playable_segments(camera, owner, from, to).await?;
+        let items: Vec<media::hls::HlsSegment> = segments
+            .iter()
+            .map(|s| media::hls::HlsSegment {
+                uri: format!("recordings/segments/{}.m4s", s.id),
+                init_uri: format!(
+                    "recordings/inits/{}{}.mp4",
+                    s.segment.init_id,
+                    if s.segment.has_audio { "" } else { "-noaudio" }
+                ),
+                start_ms: s.segment.start.ms(),
+                duration_ms: s.segment.end.ms() - s.segment.start.ms(),
+            })
+            .collect();
+        let playlist =
+            media::hls::media_playlist(&items, self.config.gap_tolerance.as_millis() as i64)
+                .map_err(|e| Error::Storage(e.to_string()))?;
+        self.audit_access(
+            who,
+            access,
+            owner,
+            "recording.playback",
+            format!("camera:{camera} {}..{}", from.ms(), to.ms()),
+        )
+        .await?;
+        Ok(playlist)
+    }
+
+    /// Entries of the audit trail about `who`'s data, newest first.
+    pub async fn access_log(&self, who: AccountId, limit: i64) -> Result<Vec<AuditEntry>> {
+        self.audit.entries_about(who, limit).await
+    }
+
+    /// An init segment for playback, with or without its audio track.
+    pub async fn playback_init(
+        &self,
+        who: AccountId,
+        camera: CameraId,
+        init_id: i64,
+        with_audio: bool,
+    ) -> Result<Arc<Vec<u8>>> {
+        let (_, _, owner) = self.watchable(who, camera).await?;
+        let init = self
+            .index
+            .init(init_id)
+            .await?
+            .filter(|i| i.camera_id == camera && i.account_id == owner)
+            .ok_or(Error::NotFound("init"))?;
+        self.playable_init(&init, with_audio && init.has_audio)
+            .await
+    }
+
+    /// Decrypts bytes `start..end` (None = all) of a segment, reading only
+    /// the chunks that cover them. Returns the plaintext length, the range
+    /// served and its bytes.
+    pub async fn segment_bytes(
+        &self,
+        who: AccountId,
+        camera: CameraId,
+        segment: i64,
+        range: Option<(u64, u64)>,
+    ) -> Result<(u64, (u64, u64), Vec<u8>)> {
+        let (_, _, owner) = self.watchable(who, camera).await?;
+        let seg = self
+            .index
+            .segment(segment)
+            .await?
+            .filter(|s| {
+                s.segment.camera_id == camera && s.segment.account_id == owner && !s.missing
+            })
+            .ok_or(Error::NotFound("segment"))?;
+        self.read_segment(&seg, range).await
+    }
+
+    async fn read_segment(
+        &self,
+        seg: &SegmentRecord,
+        range: Option<(u64, u64)>,
+    ) -> Result<(u64, (u64, u64), Vec<u8>)> {
+        let key = &seg.segment.blob_key;
+        let head = self
+            .blobs
+            .get_range(key, 0, HEADER_READ)
+            .await?
+            .ok_or(Error::NotFound("segment"))?;
+        let header = crypto::blob::Header::parse(&head).map_err(crypto_err)?;
+        let total = header.plaintext_len;
+        let (start, end) = range.unwrap_or((0, total));
+        if start > end || end > total {
+            return Err(Error::invalid("range", "outside the segment"));
+        }
+        let (from, to, _) = header.span(start, end).map_err(crypto_err)?;
+        let chunks = self
+            .blobs
+            .get_range(key, from, to)
+            .await?
+            .ok_or(Error::NotFound("segment"))?;
+        let kek = self.keys.media_key_by_id(&header.key_id).await?;
+        let plain = header
+            .open_range(&kek, start, end, &chunks)
+            .map_err(crypto_err)?;
+        Ok((total, (start, end), plain))
+    }
+
+    /// Plans an MP4 download of `from..to`: the first init's segments in
+    /// that range (a camera restart with new settings ends the file there).
+    pub async fn download(
+        &self,
+        who: AccountId,
+        camera: CameraId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Download> {
+        let (_, access, owner) = self.watchable(who, camera).await?;
+        let mut segments = self.playable_segments(camera, owner, from, to).await?;
+        let first = segments
+            .first()
+            .ok_or(Error::NotFound("recording in that range"))?
+            .segment
+            .clone();
+        segments.retain(|s| {
+            s.segment.init_id == first.init_id && s.segment.has_audio == first.has_audio
+        });
+        let init = self
+            .index
+            .init(first.init_id)
+            .await?
+            .ok_or(Error::NotFound("init"))?;
+        let init_bytes = self.playable_init(&init, first.has_audio).await?;
+        let parsed_init = Arc::new(
+            fmp4::parse_init(&init_bytes).map_err(|e| Error::InvalidMedia(e.to_string()))?,
+        );
+        self.audit_access(
+            who,
+            access,
+            owner,
+            "recording.download",
+            format!("camera:{camera} {}..{}", from.ms(), to.ms()),
+        )
+        .await?;
+        Ok(Download {
+            init: init_bytes,
+            parsed_init,
+            segments,
+            base: first.start,
+        })
+    }
+
+    /// The `index`th segment of a download, decrypted and re-timed so the
+    /// file's timeline runs from zero with real gaps kept.
+    pub async fn download_part(&self, download: &Download, index: usize) -> Result<Vec<u8>> {
+        let seg = download
+            .segments
+            .get(index)
+            .ok_or(Error::NotFound("segment"))?;
+        let (_, _, plain) = self.read_segment(seg, None).await?;
+        let offset = (seg.segment.start.ms() - download.base.ms()) as f64 / 1000.0;
+        fmp4::set_start(&plain, &download.parsed_init, offset)
+            .map_err(|e| Error::InvalidMedia(e.to_string()))
+    }
+}

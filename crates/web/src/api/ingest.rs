@@ -1,0 +1,141 @@
+//! Push ingest: cameras upload their init segment and media segments.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::Json;
+use domain::clock::Timestamp;
+use domain::recordings::ingest::{SegmentUpload, Stored};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{AppQuery, DeviceCaller};
+use crate::state::AppState;
+
+/// Accepted init segment.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InitAck {
+    /// Name this init in the segment uploads that follow it.
+    pub init_id: i64,
+}
+
+/// Accepted media segment.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SegmentAck {
+    /// The server's id for it.
+    pub id: i64,
+    /// The device's id for it, as given.
+    pub segment_id: String,
+    /// Start, Unix ms.
+    pub start_ms: i64,
+    /// End, Unix ms.
+    pub end_ms: i64,
+}
+
+fn content_type_is(headers: &HeaderMap, allowed: &[&str]) -> Result<(), ApiError> {
+    let given = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
+    match given {
+        Some(t) if allowed.contains(&t.as_str()) => Ok(()),
+        _ => Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!("send the body as {}", allowed.join(" or ")),
+        )),
+    }
+}
+
+fn status(stored: Stored) -> StatusCode {
+    match stored {
+        Stored::New => StatusCode::CREATED,
+        Stored::Again => StatusCode::OK,
+    }
+}
+
+/// Uploads the camera's fMP4 init segment (ftyp + moov). 201 when stored,
+/// 200 when the same init was stored before.
+#[utoipa::path(put, path = "/api/v1/device/init", tag = "device",
+    request_body(content = Vec<u8>, content_type = "video/mp4"),
+    responses((status = 201, body = InitAck), (status = 200, body = InitAck),
+              (status = 401, body = ErrorBody),
+              (status = 403, description = "camera_unbound", body = ErrorBody),
+              (status = 409, description = "privacy_mode, recording_off", body = ErrorBody),
+              (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+              (status = 422, description = "invalid_media", body = ErrorBody)))]
+pub async fn upload_init(
+    State(state): State<AppState>,
+    DeviceCaller(camera): DeviceCaller,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<(StatusCode, Json<InitAck>)> {
+    content_type_is(&headers, &["video/mp4"])?;
+    let body = body?;
+    let (init, stored) = state.recordings.upload_init(&camera, &body).await?;
+    Ok((status(stored), Json(InitAck { init_id: init.id })))
+}
+
+/// Where a segment belongs.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct SegmentQuery {
+    /// The init it plays with.
+    pub init_id: i64,
+    /// The camera's wall-clock time of its first frame, Unix ms.
+    pub start_ms: i64,
+}
+
+/// Uploads one media segment (moof + mdat, 1–6 s, starting with a
+/// keyframe). Retrying with the same `segment_id` stores it once: 201 the
+/// first time, 200 after.
+#[utoipa::path(put, path = "/api/v1/device/segments/{segment_id}", tag = "device",
+    params(("segment_id" = String, Path, description = "the device's id: 1–64 of [A-Za-z0-9._-]"),
+           SegmentQuery),
+    request_body(content = Vec<u8>, content_type = "video/iso.segment"),
+    responses((status = 201, body = SegmentAck), (status = 200, body = SegmentAck),
+              (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, description = "camera_unbound", body = ErrorBody),
+              (status = 404, description = "unknown init", body = ErrorBody),
+              (status = 409, description = "privacy_mode, recording_off, outside_schedule", body = ErrorBody),
+              (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+              (status = 422, description = "invalid_media", body = ErrorBody)))]
+pub async fn upload_segment(
+    State(state): State<AppState>,
+    DeviceCaller(camera): DeviceCaller,
+    Path(segment_id): Path<String>,
+    AppQuery(q): AppQuery<SegmentQuery>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<(StatusCode, Json<SegmentAck>)> {
+    content_type_is(&headers, &["video/iso.segment", "video/mp4"])?;
+    let body = body?;
+    let (record, stored) = state
+        .recordings
+        .upload_segment(
+            &camera,
+            SegmentUpload {
+                device_id: segment_id,
+                init_id: q.init_id,
+                start: Timestamp(q.start_ms),
+                bytes: body.to_vec(),
+            },
+        )
+        .await?;
+    Ok((
+        status(stored),
+        Json(SegmentAck {
+            id: record.id,
+            segment_id: record.segment.device_id,
+            start_ms: record.segment.start.ms(),
+            end_ms: record.segment.end.ms(),
+        }),
+    ))
+}
