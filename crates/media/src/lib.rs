@@ -1,5 +1,5 @@
-//! Video for camvault: fragmented-MP4 parsing and rewriting, HLS playlists,
-//! a built-in demo clip, and RTSP camera probing.
+//! Video for camvault: fragmented-MP4 parsing, rewriting and writing, HLS
+//! playlists, a built-in demo clip, and RTSP camera probing and pulling.
 //!
 //! This crate holds the fMP4/CMAF code used by ingest and playback; it stays
 //! free of storage and HTTP servers so it can be fuzzed and tested alone.
@@ -19,14 +19,21 @@
 //! [`demo`] embeds a synthetic 12-second H.264 + AAC clip and splits it into
 //! 2-second segments, for the camera simulator and first-run demos.
 //!
+//! [`mux`] writes fragmented MP4 for one H.264 or H.265 video track from
+//! encoded access units: an init segment, then `moof` + `mdat` fragments.
+//!
 //! It also holds [`rtsp`]: the "test connection" probe for RTSP/ONVIF IP
-//! cameras that the server pulls from. It speaks RTSP through the `retina`
-//! crate and so needs a tokio runtime.
+//! cameras that the server pulls from, and [`rtsp_pull`]: the long-running
+//! pull that records such a camera as init and keyframe-aligned media
+//! segments (through [`mux`]), reconnecting with back-off. Both speak RTSP
+//! through the `retina` crate and so need a tokio runtime.
 
 pub mod demo;
 pub mod fmp4;
 pub mod hls;
+pub mod mux;
 pub mod rtsp;
+pub mod rtsp_pull;
 
 #[cfg(test)]
 mod test_util;

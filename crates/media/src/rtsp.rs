@@ -18,7 +18,7 @@ use retina::codec::{CodecItem, ParametersRef, VideoParameters};
 use url::Url;
 
 /// Video encodings camvault can record, as RTP encoding names (lowercase).
-const SUPPORTED_CODECS: [&str; 2] = ["h264", "h265"];
+pub(crate) const SUPPORTED_CODECS: [&str; 2] = ["h264", "h265"];
 
 /// What a camera's stream offers.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,7 +80,7 @@ impl ProbeError {
 
     /// Applies [`redact_url`] to the detail text and masks any literal
     /// occurrence of `password`.
-    fn scrubbed(self, password: Option<&str>) -> Self {
+    pub(crate) fn scrubbed(self, password: Option<&str>) -> Self {
         let clean = |text: String| {
             let text = redact_url(&text);
             match password {
@@ -130,13 +130,13 @@ pub async fn probe(
 }
 
 /// A validated URL without credentials, and the credentials to use.
-struct Target {
-    url: Url,
-    creds: Option<Credentials>,
+pub(crate) struct Target {
+    pub(crate) url: Url,
+    pub(crate) creds: Option<Credentials>,
 }
 
 impl Target {
-    fn parse(
+    pub(crate) fn parse(
         raw: &str,
         username: Option<&str>,
         password: Option<&str>,
@@ -292,7 +292,7 @@ fn info_from(v: &VideoParameters, codec: &str) -> StreamInfo {
 
 /// Sorts a retina error into a [`ProbeError`], keeping only its first line
 /// (the rest is connection and packet context meant for debugging).
-fn classify(e: retina::Error) -> ProbeError {
+pub(crate) fn classify(e: retina::Error) -> ProbeError {
     match e.status_code() {
         Some(401 | 403) => return ProbeError::AuthFailed,
         Some(404) => {

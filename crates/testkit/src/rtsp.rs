@@ -15,6 +15,7 @@ pub struct RtspCamera {
     child: Child,
     /// `rtsp://127.0.0.1:PORT/cam`.
     pub url: String,
+    port: u16,
 }
 
 impl Drop for RtspCamera {
@@ -55,14 +56,59 @@ pub fn free_port() -> u16 {
 /// missing, prints `SKIP rtsp: …` and returns None; in CI (`CI=true`) a
 /// missing peer panics, so the tests never skip silently there.
 pub fn start(args: &[&str]) -> Option<RtspCamera> {
-    if let Some(reason) = missing() {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("the RTSP test camera must be present in CI: {reason}");
-        }
-        println!("SKIP rtsp: {reason}");
+    if !present() {
         return None;
     }
-    let port = free_port();
+    Some(spawn(free_port(), args).unwrap_or_else(|e| panic!("{e}")))
+}
+
+/// Like [`start`], on a given loopback `port`: to bring a camera back where
+/// a test killed one. Retries for a few seconds while the port is still
+/// held (e.g. by the dying server).
+pub fn start_on(port: u16, args: &[&str]) -> Option<RtspCamera> {
+    if !present() {
+        return None;
+    }
+    let mut last = String::new();
+    for _ in 0..20 {
+        match spawn(port, args) {
+            Ok(camera) => return Some(camera),
+            Err(e) => last = e,
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    panic!("{last}");
+}
+
+impl RtspCamera {
+    /// The loopback port the camera listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Kills the camera at once (SIGKILL, no RTSP goodbye), as a camera
+    /// losing power would vanish.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Whether the fake camera can run; prints the skip reason outside CI and
+/// panics in CI when it cannot.
+fn present() -> bool {
+    let Some(reason) = missing() else {
+        return true;
+    };
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("the RTSP test camera must be present in CI: {reason}");
+    }
+    println!("SKIP rtsp: {reason}");
+    false
+}
+
+/// Runs the script on `port` and waits for its READY line.
+fn spawn(port: u16, args: &[&str]) -> Result<RtspCamera, String> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/rtsp-test-camera.py");
     let mut child = Command::new(PYTHON)
         .arg(script)
@@ -72,11 +118,12 @@ pub fn start(args: &[&str]) -> Option<RtspCamera> {
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
-        .expect("start the RTSP test camera");
+        .map_err(|e| format!("start the RTSP test camera: {e}"))?;
     let stdout = child.stdout.take().expect("piped stdout");
     let mut camera = RtspCamera {
         child,
         url: String::new(),
+        port,
     };
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
@@ -87,11 +134,11 @@ pub fn start(args: &[&str]) -> Option<RtspCamera> {
     });
     let line = rx
         .recv_timeout(Duration::from_secs(30))
-        .expect("the RTSP test camera did not print READY within 30 s");
+        .map_err(|_| "the RTSP test camera did not print READY within 30 s".to_owned())?;
     let url = line
         .strip_prefix("READY ")
-        .unwrap_or_else(|| panic!("unexpected first line from the RTSP test camera: {line:?}"));
+        .ok_or_else(|| format!("unexpected first line from the RTSP test camera: {line:?}"))?;
     assert_eq!(url, format!("rtsp://127.0.0.1:{port}/cam"));
     camera.url = url.to_owned();
-    Some(camera)
+    Ok(camera)
 }

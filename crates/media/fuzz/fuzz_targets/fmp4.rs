@@ -1,4 +1,4 @@
-//! Fuzzes `media::fmp4::parse_init` and `parse_media`.
+//! Fuzzes `media::fmp4::parse_init` (with its codec strings) and `parse_media`.
 //!
 //! The input is tried three ways: as an init segment, as a media segment
 //! against the committed real H.264+AAC init, and (when it starts with a
@@ -8,12 +8,14 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use media::fmp4::{parse_init, parse_media};
+use media::fmp4::{mime_codecs, parse_init, parse_media};
 
 const H264_INIT: &[u8] = include_bytes!("../../testdata/h264_aac_init.mp4");
 
 fuzz_target!(|data: &[u8]| {
-    let _ = parse_init(data);
+    if let Ok(init) = parse_init(data) {
+        let _ = mime_codecs(&init);
+    }
     if let Ok(init) = parse_init(H264_INIT) {
         let _ = parse_media(data, &init);
     }

@@ -207,6 +207,10 @@ impl<'a> Reader<'a> {
         self.array::<4>()
     }
 
+    pub(crate) fn u8(&mut self) -> Result<u8, Fmp4Error> {
+        Ok(self.array::<1>()?[0])
+    }
+
     pub(crate) fn u16(&mut self) -> Result<u16, Fmp4Error> {
         Ok(u16::from_be_bytes(self.array::<2>()?))
     }

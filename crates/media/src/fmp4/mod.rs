@@ -1,7 +1,9 @@
 //! Fragmented MP4 / CMAF parsing and validation.
 //!
 //! [`parse_init`] reads an init segment (`ftyp` + `moov`): its tracks, their
-//! codecs, timescales and picture sizes, and the `mvex`/`trex` defaults.
+//! codecs (with the RFC 6381 codec strings a browser needs, see
+//! [`mime_codecs`]), timescales and picture sizes, and the `mvex`/`trex`
+//! defaults.
 //! [`parse_media`] reads a media segment (optional `styp`, then one or more
 //! `moof` + `mdat` pairs) against that init: per track the base decode time,
 //! every sample's duration, size, sync flag and byte offset, and it checks
@@ -39,7 +41,8 @@
 //! slice handed to the parser. A `tfhd` `base_data_offset` is read the same
 //! way, i.e. the media segment is taken to start at file offset 0.
 
-mod boxes;
+pub(crate) mod boxes;
+mod codecs;
 mod init;
 mod media;
 mod retime;
@@ -48,6 +51,7 @@ mod strip;
 
 use std::fmt;
 
+pub use codecs::{mime_codecs, mime_type, AAC_LC};
 pub use init::parse_init;
 pub use media::parse_media;
 pub use retime::{set_start, shift_decode_times};
@@ -288,6 +292,11 @@ pub struct Track {
     pub channel_count: Option<u16>,
     /// Sample rate in Hz from the audio sample entry (audio only).
     pub sample_rate: Option<u32>,
+    /// The RFC 6381 codec string from the sample entry's `avcC`, `hvcC` or
+    /// `esds`, e.g. `avc1.4d401f`, `hvc1.1.6.L93.B0`, `mp4a.40.2`. `None`
+    /// for video whose configuration box is missing or unreadable; AAC
+    /// without a readable `esds` gets [`AAC_LC`]. See [`mime_codecs`].
+    pub codec_string: Option<String>,
     /// Fragment defaults from this track's `trex`.
     pub defaults: TrackDefaults,
 }
