@@ -1,14 +1,29 @@
-//! The command line: `serve` and `admin create-user`.
+//! The command line: `serve [--demo]`, `simulate` and the `admin` tasks.
 
 use std::io::BufRead;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use domain::accounts::password::Password;
+use domain::clock::SystemClock;
 use domain::ports::Role;
+use tokio::sync::watch;
 
 use crate::app::{shutdown_signal, App, Core, Deps};
 use crate::config::{Config, ConfigArgs};
+use crate::simulate::{self, Pacing, Simulator};
+
+/// The account `serve --demo` creates (or resets) and shows the password of.
+pub const DEMO_USERNAME: &str = "demo";
+/// Serial prefix of the camera `serve --demo` runs, apart from `simulate`'s.
+const DEMO_PREFIX: &str = "DEMO";
+/// Serial prefix of the cameras `camvault simulate` runs.
+const SIM_PREFIX: &str = "SIM";
+/// How often `camvault simulate` prints its progress line.
+const REPORT_EVERY: Duration = Duration::from_secs(10);
 
 /// camvault: a self-hosted home camera cloud.
 #[derive(Debug, Parser)]
@@ -26,10 +41,43 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server.
-    Serve,
+    Serve {
+        /// Also create the `demo` account (its password is printed) and run
+        /// one simulated camera against this server until it stops.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Drive a server with simulated cameras that loop the built-in demo
+    /// clip; run with the server's configuration (same data directory and
+    /// database), which it uses to provision and bind the cameras.
+    Simulate(SimulateArgs),
     /// Administration tasks.
     #[command(subcommand)]
     Admin(AdminCommand),
+}
+
+/// Options of `camvault simulate`.
+#[derive(Debug, clap::Args)]
+pub struct SimulateArgs {
+    /// How many cameras.
+    #[arg(long, default_value_t = 1)]
+    pub cameras: usize,
+    /// Send segments as fast as the server acknowledges them instead of
+    /// one every 2 seconds.
+    #[arg(long)]
+    pub fast: bool,
+    /// Server base URL (default: http://<listen>).
+    #[arg(long)]
+    pub server: Option<String>,
+    /// Account the cameras are bound to; created if missing.
+    #[arg(long, default_value = DEMO_USERNAME)]
+    pub owner: String,
+    /// Serial prefix: cameras are `<PREFIX>-0001`…; use another one per owner.
+    #[arg(long, default_value = SIM_PREFIX)]
+    pub prefix: String,
+    /// Stop after this many seconds (default: run until Ctrl-C).
+    #[arg(long)]
+    pub duration: Option<u64>,
 }
 
 /// Administration subcommands.
@@ -63,7 +111,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::load(&cli.config).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
     crate::logging::init(&config.log_format);
     match cli.command {
-        Command::Serve => serve(config).await,
+        Command::Serve { demo } => serve(config, demo).await,
+        Command::Simulate(args) => run_simulation(config, args).await,
         Command::Admin(AdminCommand::CreateUser {
             username,
             email,
@@ -75,23 +124,120 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
+/// `http://addr`, with an unspecified address (`0.0.0.0`, `::`) replaced by
+/// loopback, so a client on this machine can connect to it.
+fn local_url(addr: SocketAddr) -> String {
+    let mut addr = addr;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(match addr {
+            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    format!("http://{addr}")
+}
+
+async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let app = App::build(&config, Deps::default()).await?;
     let base = config
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{}", app.local_addr()));
+    let base = base.trim_end_matches('/');
     tracing::info!(database = app.core().store.backend(), "camvault ready");
-    // stdout, not the log: these two lines are for the operator's eyes and
+    // stdout, not the log: these lines are for the operator's eyes and
     // for scripts that wait for the server.
     println!("camvault: listening on http://{}", app.local_addr());
     if let Some(token) = app.core().accounts.issue_setup_token().await? {
         println!(
-            "camvault: no administrator yet. Create one (link works once): {}/setup?token={token}",
-            base.trim_end_matches('/')
+            "camvault: no administrator yet. Create one (link works once): {base}/setup?token={token}"
         );
     }
-    app.run(shutdown_signal()).await
+    if !demo {
+        return app.run(shutdown_signal()).await;
+    }
+    let password = simulate::reset_account(app.core(), DEMO_USERNAME).await?;
+    let cameras = simulate::prepare(app.core(), DEMO_USERNAME, 1, DEMO_PREFIX).await?;
+    // Shown once, here only: the password is stored hashed.
+    println!("camvault: demo account: {DEMO_USERNAME} / {password} — sign in at {base}/signin");
+    let sim = Simulator::new(
+        &local_url(app.local_addr()),
+        cameras,
+        Pacing::RealTime,
+        Arc::new(SystemClock),
+    )?;
+    let (stop, stopped) = watch::channel(false);
+    let camera = sim.spawn(stopped);
+    let result = app
+        .run(async move {
+            shutdown_signal().await;
+            let _ = stop.send(true);
+        })
+        .await;
+    if let Err(e) = camera.await {
+        tracing::error!(error = %e, "the demo camera stopped abnormally");
+    }
+    result
+}
+
+async fn run_simulation(config: Config, args: SimulateArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(args.cameras > 0, "--cameras must be at least 1");
+    let server = match args.server {
+        Some(url) => url,
+        None => match config.listen.parse::<SocketAddr>() {
+            Ok(addr) => local_url(addr),
+            Err(_) => format!("http://{}", config.listen),
+        },
+    };
+    let core = Core::build(&config, Deps::default()).await?;
+    let prepared = async {
+        let (_, created) = simulate::ensure_owner(&core, &args.owner).await?;
+        if let Some(password) = created {
+            // Shown once, here only: the password is stored hashed.
+            println!("simulate: created account {} / {password}", args.owner);
+        }
+        simulate::prepare(&core, &args.owner, args.cameras, &args.prefix).await
+    }
+    .await;
+    core.store.close().await;
+    let cameras = prepared?;
+    let pacing = if args.fast {
+        Pacing::Fast
+    } else {
+        Pacing::RealTime
+    };
+    let sim = Simulator::new(&server, cameras, pacing, Arc::new(SystemClock))?;
+    let stats = sim.stats();
+    println!(
+        "simulate: {} camera(s) of {} -> {server} ({pacing:?})",
+        args.cameras, args.owner
+    );
+    let (stop, stopped) = watch::channel(false);
+    let cameras = sim.spawn(stopped);
+    let limit = async {
+        match args.duration {
+            Some(secs) => tokio::time::sleep(Duration::from_secs(secs)).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(limit);
+    let interrupted = shutdown_signal();
+    tokio::pin!(interrupted);
+    let mut report =
+        tokio::time::interval_at(tokio::time::Instant::now() + REPORT_EVERY, REPORT_EVERY);
+    loop {
+        tokio::select! {
+            _ = report.tick() => println!("simulate: {}", stats.snapshot().summary()),
+            _ = &mut limit => break,
+            _ = &mut interrupted => break,
+        }
+    }
+    let _ = stop.send(true);
+    if let Err(e) = cameras.await {
+        tracing::error!(error = %e, "the simulated cameras stopped abnormally");
+    }
+    println!("simulate: done: {}", stats.snapshot().summary());
+    Ok(())
 }
 
 async fn create_user(

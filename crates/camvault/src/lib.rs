@@ -7,3 +7,4 @@ pub mod config;
 pub mod jobs;
 pub mod logging;
 pub mod master_key;
+pub mod simulate;

@@ -10,8 +10,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::api::{
-    accounts, admin, cameras, claims, device, health, ingest, openapi, recordings, sessions, setup,
-    sharing, tokens,
+    accounts, admin, cameras, claims, device, health, ingest, live, openapi, recordings, sessions,
+    setup, sharing, tokens,
 };
 use crate::error::ApiError;
 use crate::pages;
@@ -27,6 +27,9 @@ const EVIDENCE_LIMIT: usize = 6 * 1024 * 1024;
 const INIT_LIMIT: usize = 256 * 1024;
 
 const STYLE_CSS: &str = include_str!("../assets/style.css");
+const PLAYER_JS: &str = include_str!("../assets/player.js");
+const HLS_JS: &str = include_str!("../assets/vendor/hls.js/hls.light.min.js");
+const HLS_LICENSE: &str = include_str!("../assets/vendor/hls.js/LICENSE");
 
 /// Builds the whole HTTP application.
 pub fn router(state: AppState) -> Router {
@@ -86,6 +89,7 @@ pub fn router(state: AppState) -> Router {
         .route("/cameras/{id}/event-windows", post(recordings::mark_event))
         .route("/cameras/{id}/retention", put(recordings::set_retention))
         .route("/me/access-log", get(recordings::access_log))
+        .route("/cameras/{id}/live", get(live::live))
         .route("/cameras/{id}/network", get(cameras::network))
         .route("/cameras/rtsp", post(cameras::add_rtsp))
         .route("/cameras/{id}/rtsp", put(cameras::change_rtsp))
@@ -167,6 +171,17 @@ pub fn router(state: AppState) -> Router {
         .route("/api/openapi.json", get(openapi::openapi_json))
         .route("/api/docs", get(openapi::docs_page))
         .route("/assets/style.css", get(style_css))
+        .route("/assets/player.js", get(|| script(PLAYER_JS)))
+        .route("/assets/vendor/hls.light.min.js", get(|| script(HLS_JS)))
+        .route(
+            "/assets/vendor/hls.js.LICENSE.txt",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                    HLS_LICENSE,
+                )
+            }),
+        )
         .fallback(|| async { ApiError::route_not_found() })
         .layer(middleware::from_fn(same_origin))
         .layer(DefaultBodyLimit::max(body_limit))
@@ -181,6 +196,16 @@ pub fn router(state: AppState) -> Router {
         }))
         .with_state(state);
     with_security_headers(app)
+}
+
+async fn script(body: &'static str) -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
 }
 
 async fn style_css() -> impl IntoResponse {
@@ -200,6 +225,7 @@ fn with_security_headers(router: Router) -> Router {
         .layer(set(
             header::CONTENT_SECURITY_POLICY,
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             media-src 'self' blob:; \
              frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
         ))
         .layer(set(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
@@ -212,25 +238,31 @@ fn with_security_headers(router: Router) -> Router {
 /// too, where no session exists yet.
 async fn same_origin(req: Request, next: Next) -> Response {
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if unsafe_method {
-        if let Some(origin) = req.headers().get(header::ORIGIN) {
-            let host = req
-                .headers()
-                .get(header::HOST)
-                .and_then(|h| h.to_str().ok());
-            let origin_host = origin
-                .to_str()
-                .ok()
-                .and_then(|o| url::Url::parse(o).ok())
-                .map(|u| match u.port() {
-                    Some(p) => format!("{}:{p}", u.host_str().unwrap_or("")),
-                    None => u.host_str().unwrap_or("").to_string(),
-                });
-            if origin_host.is_none() || origin_host.as_deref() != host {
-                tracing::info!(origin = ?origin, host = ?host, "cross-origin request refused");
-                return ApiError::csrf().into_response();
-            }
-        }
+    if unsafe_method && !origin_is_host(req.headers()) {
+        return ApiError::csrf().into_response();
     }
     next.run(req).await
+}
+
+/// True when the request has no `Origin` or one naming this host: what a
+/// browser sends for same-site requests. WebSocket upgrades (GETs that
+/// carry cookies) check it too, against cross-site socket hijacking.
+pub(crate) fn origin_is_host(headers: &axum::http::HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let origin_host = origin
+        .to_str()
+        .ok()
+        .and_then(|o| url::Url::parse(o).ok())
+        .map(|u| match u.port() {
+            Some(p) => format!("{}:{p}", u.host_str().unwrap_or("")),
+            None => u.host_str().unwrap_or("").to_string(),
+        });
+    let same = origin_host.is_some() && origin_host.as_deref() == host;
+    if !same {
+        tracing::info!(origin = ?origin, host = ?host, "cross-origin request refused");
+    }
+    same
 }

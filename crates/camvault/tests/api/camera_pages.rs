@@ -7,13 +7,13 @@ use serde_json::{json, Value};
 
 use crate::helpers::{browser, location, Person, TestApp};
 
-/// The page at `path` as `who` sees it: status and HTML, which must be
-/// scriptless whatever the status.
+/// The page at `path` as `who` sees it: status and HTML, which must have
+/// no inline script or style whatever the status.
 async fn html(who: &Person, path: &str) -> (StatusCode, String) {
     let resp = who.get(path).await;
     let status = resp.status();
     let text = resp.text().await.unwrap();
-    assert!(!text.contains("<script"), "{path} has a script tag");
+    crate::helpers::assert_no_inline_script(path, &text);
     assert!(!text.contains("style=\""), "{path} has an inline style");
     (status, text)
 }

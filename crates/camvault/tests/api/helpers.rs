@@ -430,3 +430,22 @@ pub fn jpeg() -> Vec<u8> {
     v.extend_from_slice(&[0xFF, 0xD9]);
     v
 }
+
+/// Fails unless every `<script>` in `page` loads a file from `/assets/`
+/// and has no body: the CSP forbids inline script, and pages must work
+/// forms-first with script only for video.
+pub fn assert_no_inline_script(what: &str, page: &str) {
+    let re = regex::Regex::new(r"(?s)<script([^>]*)>(.*?)</script>").unwrap();
+    for m in re.captures_iter(page) {
+        assert!(
+            m[1].contains("src=\"/assets/") && m[2].trim().is_empty(),
+            "{what} has an inline script: {}",
+            &m[0][..m[0].len().min(120)]
+        );
+    }
+    assert_eq!(
+        page.matches("<script").count(),
+        re.captures_iter(page).count(),
+        "{what} has an unclosed script tag"
+    );
+}

@@ -6,12 +6,14 @@
 
 mod helpers;
 mod ip_pages;
+mod live;
 
 mod accounts;
 mod camera_pages;
 mod cameras;
 mod claims;
 mod contacts;
+mod crash;
 mod device;
 mod errors;
 mod health;
@@ -28,4 +30,5 @@ mod setup;
 mod sharing;
 mod sharing_pages;
 mod signin;
+mod simulate;
 mod tokens;

@@ -198,6 +198,13 @@ fn rows() -> Vec<Row> {
             [404, 404, 404, 404, 401, 401, 401, 404],
         ),
         row(
+            Method::GET,
+            "/api/v1/cameras/{id}/live",
+            None,
+            // A plain GET is not a WebSocket: people with access hear so.
+            [426, 426, 426, 404, 401, 401, 401, 404],
+        ),
+        row(
             Method::POST,
             "/api/v1/cameras/{id}/event-windows",
             Some(json!({"at_ms": 1_790_000_000_000_i64})),

@@ -16,7 +16,7 @@ async fn public_pages_render_with_a_strict_policy_and_no_inline_script() {
             .to_string();
         assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"));
         let html = resp.text().await.unwrap();
-        assert!(!html.contains("<script"), "{path} has a script tag");
+        crate::helpers::assert_no_inline_script(path, &html);
         assert!(html.contains("name=\"viewport\""), "{path} is phone-ready");
     }
 }

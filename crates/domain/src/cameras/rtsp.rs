@@ -39,6 +39,28 @@ pub struct RtspInput {
     pub channels: Option<u32>,
 }
 
+/// Where and how the server pulls an RTSP camera (credentials included).
+#[derive(Clone)]
+pub struct PullSource {
+    /// `rtsp://host[:port]/path` without credentials.
+    pub url: String,
+    /// Username, if the camera needs one.
+    pub username: Option<String>,
+    /// Password, if the camera needs one.
+    pub password: Option<String>,
+}
+
+// Credentials must never reach a log line through a stray `{:?}`.
+impl std::fmt::Debug for PullSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PullSource")
+            .field("url", &self.url)
+            .field("username", &self.username.as_ref().map(|_| "[set]"))
+            .field("password", &self.password.as_ref().map(|_| "[set]"))
+            .finish()
+    }
+}
+
 /// The sealed part: never leaves the server.
 #[derive(Serialize, Deserialize)]
 struct Source {
@@ -172,6 +194,50 @@ impl Cameras {
         Ok(out)
     }
 
+    /// RTSP cameras the server should be pulling now: bound, not in
+    /// privacy mode, recording not off. In privacy mode the camera is not
+    /// even contacted.
+    pub async fn cameras_to_pull(&self) -> Result<Vec<Camera>> {
+        let mut out = Vec::new();
+        let mut offset = 0;
+        loop {
+            let page = self.store.all_cameras(500, offset).await?;
+            let n = page.len();
+            out.extend(page.into_iter().filter(|c| {
+                c.kind == super::CameraKind::Rtsp
+                    && c.owner.is_some()
+                    && !c.settings.privacy
+                    && c.settings.recording_mode != super::RecordingMode::Off
+            }));
+            if n < 500 {
+                return Ok(out);
+            }
+            offset += 500;
+        }
+    }
+
+    /// The stream URL and credentials of an RTSP camera, for the server's
+    /// own puller only: never returned by the API or logged.
+    pub async fn pull_source(&self, camera: &Camera) -> Result<PullSource> {
+        let source = self.open_source(camera).await?;
+        Ok(PullSource {
+            url: source.url,
+            username: source.username,
+            password: source.password,
+        })
+    }
+
+    async fn open_source(&self, camera: &Camera) -> Result<Source> {
+        let sealed = self
+            .store
+            .rtsp_source(camera.id)
+            .await?
+            .ok_or(Error::NotFound("camera source"))?;
+        let json = crypto::open(&self.credentials_key, camera.serial.as_bytes(), &sealed)
+            .map_err(|e| Error::Storage(format!("camera source: {e}")))?;
+        serde_json::from_slice(&json).map_err(|e| Error::Storage(e.to_string()))
+    }
+
     async fn rtsp_camera(&self, who: AccountId, id: CameraId) -> Result<(Camera, Access, Source)> {
         let (camera, access) = self.access(who, id).await?;
         if access < Access::Operator {
@@ -180,15 +246,7 @@ impl Cameras {
         if camera.kind != super::CameraKind::Rtsp {
             return Err(Error::invalid("camera", "is not an RTSP camera"));
         }
-        let sealed = self
-            .store
-            .rtsp_source(id)
-            .await?
-            .ok_or(Error::NotFound("camera source"))?;
-        let json = crypto::open(&self.credentials_key, camera.serial.as_bytes(), &sealed)
-            .map_err(|e| Error::Storage(format!("camera source: {e}")))?;
-        let source: Source =
-            serde_json::from_slice(&json).map_err(|e| Error::Storage(e.to_string()))?;
+        let source = self.open_source(&camera).await?;
         Ok((camera, access, source))
     }
 

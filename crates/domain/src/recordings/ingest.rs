@@ -7,7 +7,7 @@ use media::fmp4::{self, Codec, InitSegment, TrackKind};
 use sha2::{Digest, Sha256};
 
 use super::live::LiveSegment;
-use super::{InitRecord, NewSegment, Recordings, Refusal, SegmentRecord};
+use super::{InitRecord, NewSegment, PlayableInit, Recordings, Refusal, SegmentRecord};
 use crate::cameras::{schedule, Camera, RecordingMode};
 use crate::clock::Timestamp;
 use crate::ids::AccountId;
@@ -339,7 +339,7 @@ impl Recordings {
         data: Vec<u8>,
         arrived: Instant,
     ) {
-        let init_bytes = match self.playable_init(init, keep_audio).await {
+        let playable = match self.playable_init(init, keep_audio).await {
             Ok(b) => b,
             Err(e) => {
                 // Live is best effort; the segment is stored either way.
@@ -351,7 +351,9 @@ impl Recordings {
             camera.id,
             LiveSegment {
                 init_key: (init.id, keep_audio),
-                init: init_bytes,
+                init: playable.bytes,
+                mime: playable.mime,
+                codec: Arc::from(init.video_codec.as_str()),
                 data,
                 start: segment.start,
                 arrived,
@@ -365,15 +367,15 @@ impl Recordings {
         &self,
         init: &InitRecord,
         with_audio: bool,
-    ) -> Result<Arc<Vec<u8>>> {
+    ) -> Result<PlayableInit> {
         let key = (init.id, with_audio);
-        if let Some(b) = self
+        if let Some(p) = self
             .playable_inits
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .get(&key)
         {
-            return Ok(b.clone());
+            return Ok(p.clone());
         }
         let bytes = self.init_bytes(init).await?;
         let bytes = if init.has_audio && !with_audio {
@@ -381,7 +383,11 @@ impl Recordings {
         } else {
             bytes
         };
-        let bytes = Arc::new(bytes);
+        let parsed = fmp4::parse_init(&bytes).map_err(invalid_media)?;
+        let playable = PlayableInit {
+            bytes: Arc::new(bytes),
+            mime: Arc::from(fmp4::mime_type(&parsed).as_str()),
+        };
         let mut cache = self
             .playable_inits
             .lock()
@@ -389,7 +395,7 @@ impl Recordings {
         if cache.len() >= 10_000 {
             cache.clear();
         }
-        cache.insert(key, bytes.clone());
-        Ok(bytes)
+        cache.insert(key, playable.clone());
+        Ok(playable)
     }
 }

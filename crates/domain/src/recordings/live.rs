@@ -24,6 +24,10 @@ pub struct LiveSegment {
     pub init_key: (i64, bool),
     /// The init segment that plays it (audio stripped to match when needed).
     pub init: Arc<Vec<u8>>,
+    /// `video/mp4; codecs="…"` for the browser's MediaSource.
+    pub mime: Arc<str>,
+    /// `h264` or `h265`, so a browser that cannot play it can say which.
+    pub codec: Arc<str>,
     /// The plaintext media segment.
     pub data: Vec<u8>,
     /// The camera's wall-clock start.
@@ -38,10 +42,15 @@ struct Feed {
     newest: Option<Arc<LiveSegment>>,
 }
 
+/// Delivery latencies kept for the benchmark, at most.
+const LATENCY_SAMPLES: usize = 100_000;
+
 /// Per-camera fan-out of newly arrived segments.
 #[derive(Debug, Default)]
 pub struct LiveHub {
     feeds: Mutex<HashMap<CameraId, Feed>>,
+    /// Microseconds from a segment's arrival to its hand-over to a viewer's socket.
+    latencies: Mutex<Vec<u32>>,
 }
 
 impl LiveHub {
@@ -86,6 +95,29 @@ impl LiveHub {
         if let Some(feed) = self.feeds().get_mut(&camera) {
             feed.newest = None;
         }
+    }
+
+    /// Notes that a segment that arrived at `arrived` was just written to a
+    /// viewer's socket: the server-added latency of live view.
+    pub fn delivered(&self, arrived: Instant) {
+        let us = u32::try_from(arrived.elapsed().as_micros()).unwrap_or(u32::MAX);
+        let mut l = self
+            .latencies
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if l.len() < LATENCY_SAMPLES {
+            l.push(us);
+        }
+    }
+
+    /// Takes the latencies noted so far (microseconds), for the benchmark.
+    pub fn take_latencies(&self) -> Vec<u32> {
+        std::mem::take(
+            &mut *self
+                .latencies
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
     }
 
     /// Number of viewers of a camera right now.

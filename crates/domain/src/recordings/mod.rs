@@ -30,7 +30,16 @@ use crate::ports::{AuditStore, BlobStore, KeyStore, RecordingStore};
 pub use keys::KeyRing;
 
 /// Init bytes ready to play, by init id and whether audio is kept.
-type PlayableInits = HashMap<(i64, bool), Arc<Vec<u8>>>;
+type PlayableInits = HashMap<(i64, bool), PlayableInit>;
+
+/// An init as players need it: bytes and the MediaSource type.
+#[derive(Debug, Clone)]
+pub struct PlayableInit {
+    /// The init segment.
+    pub bytes: Arc<Vec<u8>>,
+    /// `video/mp4; codecs="…"` for MediaSource.
+    pub mime: Arc<str>,
+}
 
 /// Why an upload was refused although it was well formed (C3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

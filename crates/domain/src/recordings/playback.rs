@@ -179,8 +179,10 @@ impl Recordings {
             .await?
             .filter(|i| i.camera_id == camera && i.account_id == owner)
             .ok_or(Error::NotFound("init"))?;
-        self.playable_init(&init, with_audio && init.has_audio)
-            .await
+        Ok(self
+            .playable_init(&init, with_audio && init.has_audio)
+            .await?
+            .bytes)
     }
 
     /// Decrypts bytes `start..end` (None = all) of a segment, reading only
@@ -259,7 +261,7 @@ impl Recordings {
             .init(first.init_id)
             .await?
             .ok_or(Error::NotFound("init"))?;
-        let init_bytes = self.playable_init(&init, first.has_audio).await?;
+        let init_bytes = self.playable_init(&init, first.has_audio).await?.bytes;
         let parsed_init = Arc::new(
             fmp4::parse_init(&init_bytes).map_err(|e| Error::InvalidMedia(e.to_string()))?,
         );

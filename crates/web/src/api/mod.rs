@@ -7,6 +7,7 @@ pub mod claims;
 pub mod device;
 pub mod health;
 pub mod ingest;
+pub mod live;
 pub mod openapi;
 pub mod recordings;
 pub mod sessions;

@@ -7,8 +7,8 @@ use utoipa::openapi::path::Operation;
 use utoipa::OpenApi;
 
 use super::{
-    accounts, admin, cameras, claims, device, health, ingest, recordings, sessions, setup, sharing,
-    tokens,
+    accounts, admin, cameras, claims, device, health, ingest, live, recordings, sessions, setup,
+    sharing, tokens,
 };
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::pages::layout;
@@ -32,7 +32,7 @@ use crate::pages::layout;
         ingest::upload_init, ingest::upload_segment,
         recordings::timeline, recordings::playlist, recordings::init, recordings::segment,
         recordings::download, recordings::mark_event, recordings::set_retention,
-        recordings::access_log,
+        recordings::access_log, live::live,
         admin::import, admin::devices, admin::publish_firmware, admin::firmware,
         sharing::invite, sharing::cancel, sharing::shares, sharing::revoke,
         sharing::incoming, sharing::accept, sharing::decline,

@@ -20,6 +20,7 @@ mod registry;
 mod schedule;
 mod settings;
 mod sharing;
+mod viewer;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;

@@ -45,9 +45,10 @@ pub async fn cameras_get(
             }
         } @else {
             section.card {
-                ul.plain {
+                ul.plain.grid {
                     @for (c, access) in &cams {
                         li {
+                            (super::viewer::tile(c))
                             a href={ "/cameras/" (c.id) } { strong { (c.settings.name) } }
                             " " (online_badge(state.cameras.is_online(c)))
                             br;
@@ -59,6 +60,7 @@ pub async fn cameras_get(
                 }
                 p { a href="/cameras/add" { "Add another camera" } }
             }
+            (super::viewer::scripts())
         }
     };
     page("Cameras", Some(&user), body).into_response()

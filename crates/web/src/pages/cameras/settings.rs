@@ -176,12 +176,18 @@ fn camera_page(
             h1 { (c.settings.name) }
             (notice_box(extras.notice))
             (error_box(extras.error))
+            @if c.settings.privacy {
+                section.card { p { "Privacy mode is on: the camera records nothing and live view is off." } }
+            } @else {
+                (super::viewer::viewer(c))
+            }
             (facts(state, c, access))
             @if editable && c.kind == domain::cameras::CameraKind::Rtsp { (super::ip::source_section(user, c)) }
             (links(c, access))
             @if editable { (settings_form(user, c)) } @else { (settings_read_only(c)) }
             (schedule(user, c, editable))
             @if access == Access::Owner { (unbind_form(user, c)) } @else { (leave_form(user, c)) }
+            (super::viewer::scripts())
         },
     )
 }
