@@ -168,7 +168,9 @@ impl Core {
 /// A bound, ready-to-run server.
 pub struct App {
     core: Core,
+    clock: Arc<dyn Clock>,
     purge_every: Duration,
+    rtsp_rescan: Duration,
     listener: TcpListener,
     router: axum::Router,
     addr: SocketAddr,
@@ -177,6 +179,7 @@ pub struct App {
 impl App {
     /// Builds everything and binds the listening socket.
     pub async fn build(config: &Config, deps: Deps) -> anyhow::Result<App> {
+        let clock = deps.clock.clone();
         let core = Core::build(config, deps).await?;
         let public_url = match &config.public_url {
             Some(u) => Some(url::Url::parse(u).context("public_url is not a URL")?),
@@ -215,7 +218,9 @@ impl App {
         let addr = listener.local_addr()?;
         Ok(App {
             core,
+            clock,
             purge_every: Duration::from_secs(config.purge_interval_secs),
+            rtsp_rescan: Duration::from_secs(config.rtsp_rescan_secs),
             listener,
             router,
             addr,
@@ -242,8 +247,20 @@ impl App {
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let purge =
-            crate::jobs::spawn_purge(self.core.recordings.clone(), self.purge_every, stopped);
+        let purge = crate::jobs::spawn_purge(
+            self.core.recordings.clone(),
+            self.purge_every,
+            stopped.clone(),
+        );
+        let pulls = crate::rtsp_ingest::spawn(
+            crate::rtsp_ingest::PullDeps {
+                cameras: self.core.cameras.clone(),
+                recordings: self.core.recordings.clone(),
+                clock: self.clock.clone(),
+            },
+            self.rtsp_rescan,
+            stopped,
+        );
         axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
             .await
@@ -251,6 +268,7 @@ impl App {
         let _ = stop.send(true);
         // A purge in progress finishes its batch; it is idempotent anyway.
         let _ = purge.await;
+        let _ = pulls.await;
         self.core.store.close().await;
         Ok(())
     }

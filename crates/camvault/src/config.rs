@@ -52,6 +52,8 @@ pub struct Config {
     pub post_roll_secs: u64,
     /// Seconds between runs of the retention purge.
     pub purge_interval_secs: u64,
+    /// Seconds between checks for RTSP cameras to start or stop pulling.
+    pub rtsp_rescan_secs: u64,
 }
 
 impl Default for Config {
@@ -77,6 +79,7 @@ impl Default for Config {
             pre_roll_secs: 5,
             post_roll_secs: 10,
             purge_interval_secs: 300,
+            rtsp_rescan_secs: 10,
         }
     }
 }
@@ -104,6 +107,7 @@ impl std::fmt::Debug for Config {
             .field("pre_roll_secs", &self.pre_roll_secs)
             .field("post_roll_secs", &self.post_roll_secs)
             .field("purge_interval_secs", &self.purge_interval_secs)
+            .field("rtsp_rescan_secs", &self.rtsp_rescan_secs)
             .finish()
     }
 }
@@ -156,6 +160,7 @@ const ENV_KEYS: &[&str] = &[
     "pre_roll_secs",
     "post_roll_secs",
     "purge_interval_secs",
+    "rtsp_rescan_secs",
 ];
 
 impl Config {

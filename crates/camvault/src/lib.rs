@@ -7,4 +7,5 @@ pub mod config;
 pub mod jobs;
 pub mod logging;
 pub mod master_key;
+pub mod rtsp_ingest;
 pub mod simulate;

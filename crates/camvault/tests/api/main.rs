@@ -25,6 +25,7 @@ mod provisioning;
 mod recordings;
 mod retention;
 mod rtsp;
+mod rtsp_ingest;
 mod sessions;
 mod setup;
 mod sharing;

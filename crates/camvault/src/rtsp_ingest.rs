@@ -1,0 +1,212 @@
+//! RTSP pull ingest (B7): one task per IP camera that should be recording,
+//! feeding the same pipeline as cameras that push.
+//!
+//! A supervisor compares, every `rescan` interval, the cameras that should
+//! be pulled (bound, not in privacy mode, recording not off) with the
+//! running tasks: new ones start, removed ones stop, and a changed URL or
+//! credentials restart the task. Each task runs `media::rtsp_pull::pull`
+//! (reconnects with back-off) and hands its init and segments to
+//! [`Recordings`], which applies the schedule and the audio setting and
+//! encrypts, exactly as for uploaded segments.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use domain::cameras::device::Heartbeat;
+use domain::cameras::rtsp::PullSource;
+use domain::cameras::Cameras;
+use domain::clock::{Clock, Timestamp};
+use domain::ids::CameraId;
+use domain::recordings::ingest::SegmentUpload;
+use domain::recordings::Recordings;
+use media::rtsp_pull::{self, PullEvent};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+/// Target segment length: 2 s keeps live latency low and playback seeks fine.
+const SEGMENT_SECS: f64 = 2.0;
+
+/// What the pull needs from the server.
+#[derive(Clone)]
+pub struct PullDeps {
+    /// Cameras (sources, settings, facts).
+    pub cameras: Arc<Cameras>,
+    /// The recording pipeline.
+    pub recordings: Arc<Recordings>,
+    /// Wall-clock time for segment timestamps.
+    pub clock: Arc<dyn Clock>,
+}
+
+struct Running {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+    /// URL and credentials it was started with: a change restarts it.
+    source: (String, Option<String>, Option<String>),
+}
+
+fn identity(s: &PullSource) -> (String, Option<String>, Option<String>) {
+    (s.url.clone(), s.username.clone(), s.password.clone())
+}
+
+/// Runs the supervisor until `stop` turns true; then stops every pull.
+pub fn spawn(deps: PullDeps, rescan: Duration, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut running: HashMap<CameraId, Running> = HashMap::new();
+        let mut tick = tokio::time::interval(rescan.max(Duration::from_millis(100)));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stop.changed() => break,
+            }
+            if let Err(e) = reconcile(&deps, &mut running).await {
+                // The next scan retries; running pulls keep going meanwhile.
+                tracing::error!(error = %e, "rtsp pull scan failed");
+            }
+        }
+        for (_, r) in running.drain() {
+            let _ = r.stop.send(true);
+            let _ = r.task.await;
+        }
+    })
+}
+
+async fn reconcile(
+    deps: &PullDeps,
+    running: &mut HashMap<CameraId, Running>,
+) -> domain::Result<()> {
+    let wanted = deps.cameras.cameras_to_pull().await?;
+    let mut keep = Vec::with_capacity(wanted.len());
+    for camera in wanted {
+        let source = match deps.cameras.pull_source(&camera).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(camera = %camera.id, error = %e, "rtsp camera source unreadable");
+                continue;
+            }
+        };
+        let print = identity(&source);
+        keep.push(camera.id);
+        match running.get(&camera.id) {
+            Some(r) if r.source == print && !r.task.is_finished() => continue,
+            Some(_) => {
+                if let Some(old) = running.remove(&camera.id) {
+                    let _ = old.stop.send(true);
+                }
+            }
+            None => {}
+        }
+        tracing::info!(camera = %camera.id, url = %media::rtsp::redact_url(&source.url), "rtsp pull starting");
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(run_camera(deps.clone(), camera.id, source, stopped));
+        running.insert(
+            camera.id,
+            Running {
+                stop,
+                task,
+                source: print,
+            },
+        );
+    }
+    running.retain(|id, r| {
+        let wanted = keep.contains(id);
+        if !wanted {
+            tracing::info!(camera = %id, "rtsp pull stopping");
+            let _ = r.stop.send(true);
+        }
+        wanted
+    });
+    Ok(())
+}
+
+async fn run_camera(deps: PullDeps, id: CameraId, source: PullSource, stop: watch::Receiver<bool>) {
+    let (tx, mut rx) = mpsc::channel(16);
+    let clock = deps.clock.clone();
+    let now: rtsp_pull::WallClock = Arc::new(move || clock.now().ms());
+    let pull = tokio::spawn(rtsp_pull::pull(
+        rtsp_pull::PullSource {
+            url: source.url,
+            username: source.username,
+            password: source.password,
+        },
+        SEGMENT_SECS,
+        now,
+        tx,
+        stop,
+    ));
+    let mut init_id = None;
+    while let Some(event) = rx.recv().await {
+        if let Err(e) = handle(&deps, id, &mut init_id, event).await {
+            tracing::warn!(camera = %id, error = %e, "rtsp segment not stored");
+        }
+    }
+    let _ = pull.await;
+}
+
+async fn handle(
+    deps: &PullDeps,
+    id: CameraId,
+    init_id: &mut Option<i64>,
+    event: PullEvent,
+) -> domain::Result<()> {
+    // Fresh settings for every event: privacy, schedule and audio apply at once.
+    let Some(camera) = deps.cameras.get(id).await? else {
+        return Ok(());
+    };
+    match event {
+        PullEvent::Init(bytes) => {
+            *init_id = None;
+            let (init, _) = deps.recordings.upload_init(&camera, &bytes).await?;
+            *init_id = Some(init.id);
+        }
+        PullEvent::Segment {
+            bytes,
+            start_wall_ms,
+            ..
+        } => {
+            let Some(init) = *init_id else {
+                return Ok(());
+            };
+            let stored = deps
+                .recordings
+                .upload_segment(
+                    &camera,
+                    SegmentUpload {
+                        device_id: format!("rtsp-{start_wall_ms}"),
+                        init_id: init,
+                        start: Timestamp(start_wall_ms),
+                        bytes,
+                    },
+                )
+                .await;
+            match stored {
+                Ok(_) | Err(domain::Error::Refused(_)) => {}
+                Err(e) => return Err(e),
+            }
+            deps.cameras.heartbeat(&camera, seen()).await?;
+        }
+        PullEvent::Status {
+            connected, reason, ..
+        } => {
+            // Disconnects only go to the log: a heartbeat would mark the
+            // camera as seen. Its last-seen time stops moving instead.
+            tracing::info!(camera = %id, connected, reason = reason.unwrap_or(""), "rtsp camera status");
+        }
+    }
+    Ok(())
+}
+
+/// A heartbeat on the camera's behalf: the server just received its video.
+fn seen() -> Heartbeat {
+    Heartbeat {
+        firmware_version: None,
+        model: None,
+        time_zone: None,
+        language: None,
+        uptime_secs: None,
+        signal_dbm: None,
+        upload_kbps: None,
+        last_error: None,
+    }
+}
