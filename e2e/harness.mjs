@@ -193,9 +193,13 @@ export class Harness {
     console.error(await this.diagnostics());
   }
 
-  /** Spawns `camvault serve` on a random loopback port and waits for its URL. */
-  async startServer() {
-    const server = spawn(serverBin, ['serve', '--listen', '127.0.0.1:0', '--data-dir', this.dataDir], {
+  /**
+   * Spawns `camvault serve` on a random loopback port and waits for its URL.
+   * `serveArgs` go right after `serve` (e.g. `['--demo']`); none by default.
+   */
+  async startServer({ serveArgs = [] } = {}) {
+    const args = ['serve', ...serveArgs, '--listen', '127.0.0.1:0', '--data-dir', this.dataDir];
+    const server = spawn(serverBin, args, {
       cwd: this.dataDir,
       env: this.env,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -165,6 +165,9 @@ impl Core {
     }
 }
 
+/// How often upload statistics are written out.
+const UPLOAD_STATS_EVERY: Duration = Duration::from_secs(5);
+
 /// A bound, ready-to-run server.
 pub struct App {
     core: Core,
@@ -252,6 +255,11 @@ impl App {
             self.purge_every,
             stopped.clone(),
         );
+        let uploads = crate::jobs::spawn_upload_stats(
+            self.core.recordings.clone(),
+            UPLOAD_STATS_EVERY,
+            stopped.clone(),
+        );
         let pulls = crate::rtsp_ingest::spawn(
             crate::rtsp_ingest::PullDeps {
                 cameras: self.core.cameras.clone(),
@@ -269,6 +277,7 @@ impl App {
         // A purge in progress finishes its batch; it is idempotent anyway.
         let _ = purge.await;
         let _ = pulls.await;
+        let _ = uploads.await;
         self.core.store.close().await;
         Ok(())
     }

@@ -36,3 +36,28 @@ pub fn spawn_purge(
         }
     })
 }
+
+/// Writes upload statistics every `every` until `stop` turns true, and once more then.
+pub fn spawn_upload_stats(
+    recordings: Arc<Recordings>,
+    every: Duration,
+    mut stop: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every.max(Duration::from_millis(100)));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let last = tokio::select! {
+                _ = tick.tick() => false,
+                _ = stop.changed() => true,
+            };
+            if let Err(e) = recordings.flush_upload_stats().await {
+                // Tallies are only statistics; a failed write loses a few seconds of them.
+                tracing::warn!(error = %e, "upload statistics not written");
+            }
+            if last {
+                return;
+            }
+        }
+    })
+}

@@ -19,6 +19,7 @@ use domain::cameras::Cameras;
 use domain::clock::{Clock, Timestamp};
 use domain::ids::CameraId;
 use domain::recordings::ingest::SegmentUpload;
+use domain::recordings::uploads::UploadOutcome;
 use domain::recordings::Recordings;
 use media::rtsp_pull::{self, PullEvent};
 use tokio::sync::{mpsc, watch};
@@ -168,6 +169,7 @@ async fn handle(
             let Some(init) = *init_id else {
                 return Ok(());
             };
+            let started = std::time::Instant::now();
             let stored = deps
                 .recordings
                 .upload_segment(
@@ -180,6 +182,12 @@ async fn handle(
                     },
                 )
                 .await;
+            let outcome = match &stored {
+                Ok(_) => UploadOutcome::Stored,
+                Err(domain::Error::Refused(_)) => UploadOutcome::Refused,
+                Err(_) => UploadOutcome::Failed,
+            };
+            deps.recordings.note_upload(id, outcome, started.elapsed());
             match stored {
                 Ok(_) | Err(domain::Error::Refused(_)) => {}
                 Err(e) => return Err(e),

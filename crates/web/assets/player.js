@@ -188,8 +188,9 @@
     }
 
     function unsupported(codec) {
-      message.textContent = unsupportedText(codec);
+      message.textContent = unsupportedText(codec || root.dataset.codec);
       message.hidden = false;
+      status.textContent = 'Not playable in this browser';
       root.dataset.state = 'unsupported';
     }
 

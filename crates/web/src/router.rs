@@ -67,7 +67,9 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/device/segments/{segment_id}",
-            put(ingest::upload_segment).layer(DefaultBodyLimit::max(segment_limit)),
+            put(ingest::upload_segment)
+                .layer(DefaultBodyLimit::max(segment_limit))
+                .layer(middleware::from_fn(ingest::stamp_start)),
         )
         .route("/cameras/{id}/recordings.m3u8", get(recordings::playlist))
         .route(

@@ -348,3 +348,74 @@ async fn one_cameras_init_cannot_be_used_by_another() {
     let resp = put_segment(&app, &token2, "steal", init_id, app.now_ms(), &segments[0]).await;
     assert_error(resp, StatusCode::NOT_FOUND, "not_found").await;
 }
+
+// promise: B5
+#[tokio::test]
+async fn the_network_view_counts_uploads_failures_and_refusals() {
+    let app = TestApp::spawn().await;
+    let cam = recording_camera(&app).await;
+    let (_, segments) = demo();
+    let now = app.now_ms();
+    let ok = put_segment(&app, &cam.token, "n0", cam.init_id, now, &segments[0]).await;
+    assert_eq!(ok.status(), StatusCode::CREATED);
+    let bad = put_segment(&app, &cam.token, "n1", cam.init_id, now, b"not video").await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    cam.owner
+        .patch(&cam.path(""), json!({"privacy": true}))
+        .await;
+    let refused = put_segment(&app, &cam.token, "n2", cam.init_id, now, &segments[1]).await;
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+
+    let check = |v: Value| {
+        assert_eq!(v["uploads_24h"], 3, "{v}");
+        assert_eq!(v["failed_uploads_24h"], 1, "{v}");
+        assert_eq!(v["refused_uploads_24h"], 1, "{v}");
+        assert!(v["upload_latency_ms_avg_24h"].as_i64().is_some(), "{v}");
+        assert!(
+            v["upload_latency_ms_max_24h"].as_i64().unwrap()
+                >= v["upload_latency_ms_avg_24h"].as_i64().unwrap()
+        );
+    };
+    // Counted at once, and the same after the figures are written out.
+    check(
+        cam.owner
+            .get(&cam.path("/network"))
+            .await
+            .json()
+            .await
+            .unwrap(),
+    );
+    app.recordings.flush_upload_stats().await.unwrap();
+    check(
+        cam.owner
+            .get(&cam.path("/network"))
+            .await
+            .json()
+            .await
+            .unwrap(),
+    );
+    let page = cam
+        .owner
+        .get(&format!("/cameras/{}/network", cam.id))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Uploads, last 24 hours"));
+    assert!(
+        page.contains("<dt>Refused by settings</dt><dd>1</dd>"),
+        "{page}"
+    );
+
+    // A day later the figures have aged out.
+    app.advance(std::time::Duration::from_secs(26 * 3600));
+    app.recordings.flush_upload_stats().await.unwrap();
+    let v: Value = cam
+        .owner
+        .get(&cam.path("/network"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["uploads_24h"], 0, "{v}");
+}

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use crate::audit::AuditEntry;
 use crate::clock::Timestamp;
 use crate::ids::{AccountId, CameraId};
+use crate::recordings::uploads::UploadTally;
 use crate::recordings::{EventWindow, InitRecord, NewSegment, SegmentRecord};
 use crate::Result;
 
@@ -67,6 +68,8 @@ pub trait RecordingStore: Send + Sync {
     ) -> Result<Option<InitRecord>>;
     /// An init by id.
     async fn init(&self, id: i64) -> Result<Option<InitRecord>>;
+    /// The camera's most recently stored init.
+    async fn latest_init(&self, camera: CameraId) -> Result<Option<InitRecord>>;
     /// Stores a segment's row after its blob is durable; `Taken("segment")`
     /// if the camera already has a segment with that device id.
     async fn insert_segment(&self, segment: &NewSegment) -> Result<i64>;
@@ -123,6 +126,16 @@ pub trait RecordingStore: Send + Sync {
     async fn accounts_with_recordings(&self) -> Result<Vec<AccountId>>;
     /// Sets a camera's retention in days (None = the instance default).
     async fn set_retention(&self, camera: CameraId, days: Option<i64>) -> Result<()>;
+    /// Adds tallies to each camera's hourly upload statistics.
+    async fn add_upload_stats(&self, tallies: &[(CameraId, i64, UploadTally)]) -> Result<()>;
+    /// A camera's hourly upload statistics since `since`, oldest first.
+    async fn upload_stats(
+        &self,
+        camera: CameraId,
+        since: Timestamp,
+    ) -> Result<Vec<(i64, UploadTally)>>;
+    /// Drops upload statistics of hours before `before`.
+    async fn prune_upload_stats(&self, before: Timestamp) -> Result<()>;
 }
 
 /// The append-only audit trail of access to personal data.

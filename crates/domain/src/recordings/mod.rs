@@ -15,6 +15,7 @@ pub mod keys;
 pub mod live;
 pub mod playback;
 pub mod retention;
+pub mod uploads;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -236,6 +237,8 @@ pub struct Recordings {
     /// Init bytes ready to play, by init id and audio flag.
     playable_inits: Mutex<PlayableInits>,
     live: live::LiveHub,
+    /// Upload tallies waiting for the next flush.
+    uploads: Mutex<uploads::Pending>,
 }
 
 impl Recordings {
@@ -252,6 +255,7 @@ impl Recordings {
             inits: Mutex::new(HashMap::new()),
             playable_inits: Mutex::new(HashMap::new()),
             live: live::LiveHub::default(),
+            uploads: Mutex::new(uploads::Pending::default()),
         }
     }
 

@@ -159,6 +159,13 @@ impl Recordings {
         Ok(playlist)
     }
 
+    /// The video codec (`h264`, `h265`) the camera sent last, if any: the
+    /// page warns browsers that cannot play it.
+    pub async fn latest_codec(&self, who: AccountId, camera: CameraId) -> Result<Option<String>> {
+        self.cameras.access(who, camera).await?;
+        Ok(self.index.latest_init(camera).await?.map(|i| i.video_codec))
+    }
+
     /// Entries of the audit trail about `who`'s data, newest first.
     pub async fn access_log(&self, who: AccountId, limit: i64) -> Result<Vec<AuditEntry>> {
         self.audit.entries_about(who, limit).await

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use domain::clock::Timestamp;
 use domain::ids::{AccountId, CameraId};
 use domain::ports::RecordingStore;
+use domain::recordings::uploads::UploadTally;
 use domain::recordings::{EventWindow, InitRecord, NewSegment, SegmentRecord};
 use domain::Result;
 
@@ -142,6 +143,18 @@ impl RecordingStore for SqlStore {
         let sql = format!("SELECT {INIT_COLUMNS} FROM recording_inits WHERE id = $1");
         let row: Option<InitRow> = on_db!(&self.db, p => sqlx::query_as(&sql)
             .bind(id)
+            .fetch_optional(p)
+            .await
+            .map_err(storage)?);
+        Ok(row.map(InitRecord::from))
+    }
+
+    async fn latest_init(&self, camera: CameraId) -> Result<Option<InitRecord>> {
+        let sql = format!(
+            "SELECT {INIT_COLUMNS} FROM recording_inits WHERE camera_id = $1 ORDER BY id DESC LIMIT 1"
+        );
+        let row: Option<InitRow> = on_db!(&self.db, p => sqlx::query_as(&sql)
+            .bind(camera.0)
             .fetch_optional(p)
             .await
             .map_err(storage)?);
@@ -369,6 +382,74 @@ impl RecordingStore for SqlStore {
             .await
             .map_err(storage)?);
         Ok(rows.into_iter().map(AccountId).collect())
+    }
+
+    async fn add_upload_stats(&self, tallies: &[(CameraId, i64, UploadTally)]) -> Result<()> {
+        on_db_write!(&self.db, p => {
+            let mut tx = p.begin().await.map_err(storage)?;
+            for (camera, hour, t) in tallies {
+                sqlx::query(
+                    "INSERT INTO upload_stats (camera_id, hour_ms, uploads, failures, refused, \
+                     latency_ms_sum, latency_ms_max) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                     ON CONFLICT (camera_id, hour_ms) DO UPDATE SET \
+                     uploads = upload_stats.uploads + excluded.uploads, \
+                     failures = upload_stats.failures + excluded.failures, \
+                     refused = upload_stats.refused + excluded.refused, \
+                     latency_ms_sum = upload_stats.latency_ms_sum + excluded.latency_ms_sum, \
+                     latency_ms_max = CASE WHEN excluded.latency_ms_max > upload_stats.latency_ms_max \
+                         THEN excluded.latency_ms_max ELSE upload_stats.latency_ms_max END")
+                    .bind(camera.0)
+                    .bind(hour)
+                    .bind(t.uploads)
+                    .bind(t.failures)
+                    .bind(t.refused)
+                    .bind(t.latency_ms_sum)
+                    .bind(t.latency_ms_max)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(storage)?;
+            }
+            tx.commit().await.map_err(storage)
+        })
+    }
+
+    async fn upload_stats(
+        &self,
+        camera: CameraId,
+        since: Timestamp,
+    ) -> Result<Vec<(i64, UploadTally)>> {
+        let rows: Vec<(i64, i64, i64, i64, i64, i64)> = on_db!(&self.db, p => sqlx::query_as(
+                "SELECT hour_ms, uploads, failures, refused, latency_ms_sum, latency_ms_max \
+                 FROM upload_stats WHERE camera_id = $1 AND hour_ms >= $2 ORDER BY hour_ms")
+            .bind(camera.0)
+            .bind(since.ms())
+            .fetch_all(p)
+            .await
+            .map_err(storage)?);
+        Ok(rows
+            .into_iter()
+            .map(|(h, uploads, failures, refused, sum, max)| {
+                (
+                    h,
+                    UploadTally {
+                        uploads,
+                        failures,
+                        refused,
+                        latency_ms_sum: sum,
+                        latency_ms_max: max,
+                    },
+                )
+            })
+            .collect())
+    }
+
+    async fn prune_upload_stats(&self, before: Timestamp) -> Result<()> {
+        on_db_write!(&self.db, p => sqlx::query("DELETE FROM upload_stats WHERE hour_ms < $1")
+            .bind(before.ms())
+            .execute(p)
+            .await
+            .map(|_| ())
+            .map_err(storage))
     }
 
     async fn set_retention(&self, camera: CameraId, days: Option<i64>) -> Result<()> {

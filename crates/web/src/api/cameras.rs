@@ -216,11 +216,21 @@ pub struct NetworkView {
     pub average_kbps_24h: Option<i64>,
     /// Weakest signal over 24 hours.
     pub weakest_signal_dbm_24h: Option<i64>,
+    /// Segment uploads received in the last 24 hours.
+    pub uploads_24h: i64,
+    /// Uploads that failed (invalid media, too large, server error).
+    pub failed_uploads_24h: i64,
+    /// Uploads refused by the camera's settings (privacy, schedule, off).
+    pub refused_uploads_24h: i64,
+    /// Mean upload duration, ms, body transfer included.
+    pub upload_latency_ms_avg_24h: Option<i64>,
+    /// Longest upload, ms.
+    pub upload_latency_ms_max_24h: Option<i64>,
     /// Samples, oldest first.
     pub samples: Vec<SampleView>,
 }
 
-/// Online state, last seen, bitrate and dropouts over 24 hours.
+/// Online state, last seen, bitrate, dropouts and uploads over 24 hours.
 #[utoipa::path(get, path = "/api/v1/cameras/{id}/network", tag = "cameras",
     params(("id" = i64, Path, description = "camera id")),
     responses((status = 200, body = NetworkView), (status = 404, body = ErrorBody)))]
@@ -230,7 +240,17 @@ pub async fn network(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<NetworkView>> {
     let r = state.cameras.network(who.account.id, CameraId(id)).await?;
+    let u = state
+        .recordings
+        .upload_report(who.account.id, CameraId(id))
+        .await?
+        .total;
     Ok(Json(NetworkView {
+        uploads_24h: u.uploads,
+        failed_uploads_24h: u.failures,
+        refused_uploads_24h: u.refused,
+        upload_latency_ms_avg_24h: u.mean_latency_ms(),
+        upload_latency_ms_max_24h: (u.uploads > 0).then_some(u.latency_ms_max),
         online: r.online,
         last_seen_at: r.last_seen_at.map(rfc3339),
         signal_dbm: r.signal_dbm,

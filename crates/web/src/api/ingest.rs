@@ -4,15 +4,32 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
+use axum::Extension;
 use axum::Json;
 use domain::clock::Timestamp;
 use domain::recordings::ingest::{SegmentUpload, Stored};
+use domain::recordings::uploads::UploadOutcome;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{AppQuery, DeviceCaller};
 use crate::state::AppState;
+
+/// When the request arrived, before its body was read: upload time
+/// includes receiving the body.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestStart(pub std::time::Instant);
+
+/// Stamps [`RequestStart`] on the request.
+pub async fn stamp_start(
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    req.extensions_mut()
+        .insert(RequestStart(std::time::Instant::now()));
+    next.run(req).await
+}
 
 /// Accepted init segment.
 #[derive(Debug, Serialize, ToSchema)]
@@ -109,26 +126,45 @@ pub struct SegmentQuery {
               (status = 422, description = "invalid_media", body = ErrorBody)))]
 pub async fn upload_segment(
     State(state): State<AppState>,
+    Extension(started): Extension<RequestStart>,
     DeviceCaller(camera): DeviceCaller,
     Path(segment_id): Path<String>,
     AppQuery(q): AppQuery<SegmentQuery>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<(StatusCode, Json<SegmentAck>)> {
-    content_type_is(&headers, &["video/iso.segment", "video/mp4"])?;
-    let body = body?;
-    let (record, stored) = state
-        .recordings
-        .upload_segment(
-            &camera,
-            SegmentUpload {
-                device_id: segment_id,
-                init_id: q.init_id,
-                start: Timestamp(q.start_ms),
-                bytes: body.to_vec(),
-            },
+    let result = async {
+        content_type_is(&headers, &["video/iso.segment", "video/mp4"])?;
+        let body = body?;
+        Ok::<_, ApiError>(
+            state
+                .recordings
+                .upload_segment(
+                    &camera,
+                    SegmentUpload {
+                        device_id: segment_id,
+                        init_id: q.init_id,
+                        start: Timestamp(q.start_ms),
+                        bytes: body.to_vec(),
+                    },
+                )
+                .await?,
         )
-        .await?;
+    }
+    .await;
+    // The network view counts every upload of a known camera: how long it
+    // took (receiving the body included) and how it ended.
+    let outcome = match &result {
+        Ok(_) => UploadOutcome::Stored,
+        Err(e) if e.status == StatusCode::CONFLICT || e.code == "camera_unbound" => {
+            UploadOutcome::Refused
+        }
+        Err(_) => UploadOutcome::Failed,
+    };
+    state
+        .recordings
+        .note_upload(camera.id, outcome, started.0.elapsed());
+    let (record, stored) = result?;
     Ok((
         status(stored),
         Json(SegmentAck {

@@ -4,6 +4,7 @@
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use domain::cameras::network::{NetworkReport, Sample};
+use domain::recordings::uploads::UploadReport;
 use maud::{html, Markup};
 
 use super::{camera_id, online_badge, problem, subnav, Here};
@@ -46,6 +47,25 @@ fn figures(r: &NetworkReport) -> Markup {
             }
             p.muted { "Missed heartbeats are the camera's dropouts: heartbeats that should have "
                 "arrived since the first one in the last 24 hours but did not." }
+        }
+    }
+}
+
+fn upload_figures(u: &UploadReport) -> Markup {
+    let t = &u.total;
+    html! {
+        section.card {
+            h2 { "Uploads, last 24 hours" }
+            dl.facts {
+                dt { "Segments received" } dd { (t.uploads) }
+                dt { "Failed" } dd { (t.failures) }
+                dt { "Refused by settings" } dd { (t.refused) }
+                dt { "Mean upload time" } dd { (or_none(t.mean_latency_ms().map(|v| format!("{v} ms")), "no uploads")) }
+                dt { "Longest upload time" } dd { (or_none((t.uploads > 0).then(|| format!("{} ms", t.latency_ms_max)), "no uploads")) }
+            }
+            p.muted { "Upload time runs from the request's arrival to the answer, receiving the \
+                video included. Refused uploads arrived while privacy mode, the schedule or \
+                recording off said not to record." }
         }
     }
 }
@@ -98,10 +118,11 @@ pub async fn network_get(
         let id = camera_id(&raw)?;
         let (camera, _) = state.cameras.access(who, id).await?;
         let report = state.cameras.network(who, id).await?;
-        Ok::<_, domain::Error>((camera, report))
+        let uploads = state.recordings.upload_report(who, id).await?;
+        Ok::<_, domain::Error>((camera, report, uploads))
     }
     .await;
-    let (camera, report) = match result {
+    let (camera, report, uploads) = match result {
         Ok(both) => both,
         Err(e) => return problem(&user, e),
     };
@@ -111,6 +132,7 @@ pub async fn network_get(
         h1 { "Network of " (camera.settings.name) }
         p { a href={ "/cameras/" (camera.id) } { "← Back to the camera" } }
         (figures(&report))
+        (upload_figures(&uploads))
         (samples(&report.samples))
     };
     page(&title, Some(&user), body).into_response()

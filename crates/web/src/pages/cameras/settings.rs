@@ -165,6 +165,7 @@ fn camera_page(
     user: &PageUser,
     c: &Camera,
     access: Access,
+    codec: Option<&str>,
     extras: Extras<'_>,
 ) -> Markup {
     let editable = access >= Access::Operator;
@@ -179,7 +180,7 @@ fn camera_page(
             @if c.settings.privacy {
                 section.card { p { "Privacy mode is on: the camera records nothing and live view is off." } }
             } @else {
-                (super::viewer::viewer(c))
+                (super::viewer::viewer(c, codec))
             }
             (facts(state, c, access))
             @if editable && c.kind == domain::cameras::CameraKind::Rtsp { (super::ip::source_section(user, c)) }
@@ -201,7 +202,20 @@ pub(super) async fn render(
     extras: Extras<'_>,
 ) -> Response {
     match state.cameras.access(user.0.account.id, id).await {
-        Ok((c, access)) => (status, camera_page(state, user, &c, access, extras)).into_response(),
+        Ok((c, access)) => {
+            // The codec only tunes a message; the page works without it.
+            let codec = state
+                .recordings
+                .latest_codec(user.0.account.id, id)
+                .await
+                .ok()
+                .flatten();
+            (
+                status,
+                camera_page(state, user, &c, access, codec.as_deref(), extras),
+            )
+                .into_response()
+        }
         Err(e) => problem(user, e),
     }
 }

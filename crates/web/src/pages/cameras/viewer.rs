@@ -27,10 +27,10 @@ pub(super) fn tile(c: &Camera) -> Markup {
     }
 }
 
-/// The camera page's viewer.
-pub(super) fn viewer(c: &Camera) -> Markup {
+/// The camera page's viewer; `codec` is the one the camera sent last.
+pub(super) fn viewer(c: &Camera, codec: Option<&str>) -> Markup {
     html! {
-        section.card #viewer data-camera=(c.id) data-mode="live" {
+        section.card #viewer data-camera=(c.id) data-mode="live" data-codec=[codec] {
             div.player {
                 video #video muted playsinline controls {}
                 p #player-message .error role="alert" hidden {}
