@@ -56,21 +56,6 @@ async fn start(config: &Config, port: u16) -> Server {
     panic!("the server did not become ready");
 }
 
-fn blob_files(dir: &std::path::Path) -> usize {
-    std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| {
-            if e.path().is_dir() {
-                blob_files(&e.path())
-            } else {
-                1
-            }
-        })
-        .sum()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_server_restarts_with_a_consistent_playable_index() {
     let dir = tempfile::tempdir().unwrap();
@@ -189,7 +174,7 @@ async fn a_killed_server_restarts_with_a_consistent_playable_index() {
     }
     // Reconciliation at start-up left no blob without a row.
     assert_eq!(
-        blob_files(&config.blob_dir().join("media")),
+        crate::helpers::files_under(&config.blob_dir().join("media")).len(),
         indexed_total + inits,
         "orphan blobs remain"
     );

@@ -256,6 +256,26 @@ impl Person {
         self.call(reqwest::Method::DELETE, path, None).await
     }
 
+    /// The body of a GET as text.
+    pub async fn text(&self, path: &str) -> String {
+        self.get(path).await.text().await.unwrap()
+    }
+
+    /// The body of a GET as bytes.
+    pub async fn bytes(&self, path: &str) -> Vec<u8> {
+        self.get(path).await.bytes().await.unwrap().to_vec()
+    }
+
+    /// A new personal API token (for clients that cannot hold the cookie).
+    pub async fn api_token(&self, name: &str) -> String {
+        let resp = self.post("/api/v1/me/tokens", json!({"name": name})).await;
+        assert_eq!(resp.status(), StatusCode::CREATED);
+        resp.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
     /// Binds provisioned device `i` (serial `CAM-000i`, label code
     /// `CODE000i`); asserts it was created and returns the camera.
     pub async fn bind_camera(&self, i: usize) -> Value {
@@ -448,4 +468,18 @@ pub fn assert_no_inline_script(what: &str, page: &str) {
         re.captures_iter(page).count(),
         "{what} has an unclosed script tag"
     );
+}
+
+/// Every file below `dir` (none if it does not exist).
+pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
 }

@@ -27,18 +27,7 @@ async fn stored(app: &TestApp, cam: &Cam) -> (usize, usize) {
 }
 
 fn walk(dir: &std::path::Path) -> usize {
-    std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| {
-            if e.path().is_dir() {
-                walk(&e.path())
-            } else {
-                1
-            }
-        })
-        .sum()
+    crate::helpers::files_under(dir).len()
 }
 
 // promise: C3
@@ -149,28 +138,13 @@ async fn with_audio_off_the_stored_segment_has_no_audio() {
 
     let playlist = cam
         .owner
-        .get(&cam.path(&format!("/recordings.m3u8?from={start}&to={end}")))
-        .await
-        .text()
-        .await
-        .unwrap();
+        .text(&cam.path(&format!("/recordings.m3u8?from={start}&to={end}")))
+        .await;
     let init_uri = format!("recordings/inits/{}-noaudio.mp4", cam.init_id);
     assert!(playlist.contains(&init_uri), "{playlist}");
     let seg_uri = playlist.lines().find(|l| l.ends_with(".m4s")).unwrap();
-    let init = cam
-        .owner
-        .get(&cam.path(&format!("/{init_uri}")))
-        .await
-        .bytes()
-        .await
-        .unwrap();
-    let seg = cam
-        .owner
-        .get(&cam.path(&format!("/{seg_uri}")))
-        .await
-        .bytes()
-        .await
-        .unwrap();
+    let init = cam.owner.bytes(&cam.path(&format!("/{init_uri}"))).await;
+    let seg = cam.owner.bytes(&cam.path(&format!("/{seg_uri}"))).await;
     let init = media::fmp4::parse_init(&init).unwrap();
     assert_eq!(init.tracks.len(), 1);
     assert_eq!(init.tracks[0].kind, media::fmp4::TrackKind::Video);
@@ -396,11 +370,8 @@ async fn the_network_view_counts_uploads_failures_and_refusals() {
     );
     let page = cam
         .owner
-        .get(&format!("/cameras/{}/network", cam.id))
-        .await
-        .text()
-        .await
-        .unwrap();
+        .text(&format!("/cameras/{}/network", cam.id))
+        .await;
     assert!(page.contains("Uploads, last 24 hours"));
     assert!(
         page.contains("<dt>Refused by settings</dt><dd>1</dd>"),

@@ -9,19 +9,11 @@ use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::helpers::{Person, TestApp};
+use crate::helpers::TestApp;
 use crate::recordings::{demo, put_segment, recording_camera, Cam};
 
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn api_token(p: &Person) -> String {
-    let resp = p.post("/api/v1/me/tokens", json!({"name": "live"})).await;
-    resp.json::<Value>().await.unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
 
 async fn connect(
     app: &TestApp,
@@ -79,7 +71,7 @@ async fn a_viewer_gets_the_newest_segment_then_each_new_one() {
     let app = TestApp::spawn().await;
     let cam = recording_camera(&app).await;
     let (_, segments) = demo();
-    let token = api_token(&cam.owner).await;
+    let token = cam.owner.api_token("live").await;
     let now = app.now_ms();
     let resp = put_segment(&app, &cam.token, "l0", cam.init_id, now, &segments[0]).await;
     assert_eq!(resp.status(), StatusCode::CREATED);
@@ -142,7 +134,7 @@ async fn revoking_a_share_closes_the_viewers_live_stream() {
         grandma.accept_first_invitation().await.status(),
         StatusCode::OK
     );
-    let token = api_token(&grandma).await;
+    let token = grandma.api_token("live").await;
     let mut socket = connect(&app, &cam, &token, None).await.unwrap();
     let resp = put_segment(
         &app,
@@ -176,7 +168,7 @@ async fn revoking_a_share_closes_the_viewers_live_stream() {
 async fn privacy_mode_ends_live_view() {
     let app = TestApp::spawn().await;
     let cam = recording_camera(&app).await;
-    let token = api_token(&cam.owner).await;
+    let token = cam.owner.api_token("live").await;
     let mut socket = connect(&app, &cam, &token, None).await.unwrap();
     let resp = cam
         .owner
@@ -194,13 +186,13 @@ async fn strangers_anonymous_and_other_sites_get_no_socket() {
     let app = TestApp::spawn().await;
     let cam = recording_camera(&app).await;
     let stranger = app.person("stranger", domain::ports::Role::User).await;
-    let token = api_token(&stranger).await;
+    let token = stranger.api_token("live").await;
     let err = connect(&app, &cam, &token, None).await.unwrap_err();
     assert!(err.to_string().contains("404"), "{err}");
     let err = connect(&app, &cam, "cvt_nope", None).await.unwrap_err();
     assert!(err.to_string().contains("401"), "{err}");
     // A page on another site cannot open the owner's socket with their cookies.
-    let owner = api_token(&cam.owner).await;
+    let owner = cam.owner.api_token("live").await;
     let err = connect(&app, &cam, &owner, Some("http://evil.example"))
         .await
         .unwrap_err();

@@ -114,32 +114,9 @@ pub async fn upload_demo_spans(app: &TestApp, cam: &Cam, prefix: &str) -> Vec<(i
     spans
 }
 
-/// Files under the blob directory, recursively.
+/// Media blobs on disk.
 fn blob_files(app: &TestApp) -> Vec<std::path::PathBuf> {
-    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                walk(&p, out);
-            } else if !p.ends_with(".readyz") {
-                out.push(p);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(&app.config.blob_dir().join("media"), &mut out);
-    out
-}
-
-async fn api_token(p: &Person) -> String {
-    let resp = p
-        .post("/api/v1/me/tokens", json!({"name": "ffprobe"}))
-        .await;
-    assert_eq!(resp.status(), StatusCode::CREATED);
-    resp.json::<Value>().await.unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    crate::helpers::files_under(&app.config.blob_dir().join("media"))
 }
 
 // promise: C2
@@ -179,7 +156,7 @@ async fn the_owner_plays_back_an_hls_playlist_that_ffprobe_accepts() {
     assert!(playlist.contains("#EXT-X-ENDLIST"));
 
     if testkit::ffprobe::available("hls playback") {
-        let token = api_token(&cam.owner).await;
+        let token = cam.owner.api_token("ffprobe").await;
         let url = app.url(&cam.path(&format!("/recordings.m3u8{query}")));
         let auth = format!("Authorization: Bearer {token}");
         let probe = tokio::task::spawn_blocking(move || testkit::ffprobe::probe(&url, &[&auth]))
@@ -273,11 +250,8 @@ async fn segments_honour_byte_ranges() {
     let (from, to) = upload_demo(&app, &cam, "r").await;
     let playlist = cam
         .owner
-        .get(&cam.path(&format!("/recordings.m3u8?from={from}&to={to}")))
-        .await
-        .text()
-        .await
-        .unwrap();
+        .text(&cam.path(&format!("/recordings.m3u8?from={from}&to={to}")))
+        .await;
     let first = playlist.lines().find(|l| l.ends_with(".m4s")).unwrap();
     let url = cam.path(&format!("/{first}"));
     let whole = cam.owner.get(&url).await;
@@ -374,11 +348,8 @@ async fn only_the_owner_and_shared_people_play_recordings() {
     let stranger = app.person("stranger", Role::User).await;
     let seg = cam
         .owner
-        .get(&cam.path(&format!("/recordings.m3u8{q}")))
+        .text(&cam.path(&format!("/recordings.m3u8{q}")))
         .await
-        .text()
-        .await
-        .unwrap()
         .lines()
         .find(|l| l.ends_with(".m4s"))
         .unwrap()

@@ -13,18 +13,7 @@ use crate::recordings::{demo, put_segment, recording_camera, upload_demo, upload
 const DAY: Duration = Duration::from_secs(86_400);
 
 fn media_files(app: &TestApp) -> Vec<std::path::PathBuf> {
-    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            if e.path().is_dir() {
-                walk(&e.path(), out);
-            } else {
-                out.push(e.path());
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(&app.config.blob_dir().join("media"), &mut out);
-    out
+    crate::helpers::files_under(&app.config.blob_dir().join("media"))
 }
 
 async fn spans(cam: &Cam, from: i64, to: i64) -> Vec<Value> {
@@ -40,11 +29,8 @@ async fn spans(cam: &Cam, from: i64, to: i64) -> Vec<Value> {
 
 async fn playlist_segments(cam: &Cam, from: i64, to: i64) -> usize {
     cam.owner
-        .get(&cam.path(&format!("/recordings.m3u8?from={from}&to={to}")))
+        .text(&cam.path(&format!("/recordings.m3u8?from={from}&to={to}")))
         .await
-        .text()
-        .await
-        .unwrap()
         .matches("#EXTINF")
         .count()
 }
@@ -199,14 +185,11 @@ async fn destroying_the_account_key_makes_every_recording_unreadable() {
     assert_eq!(resp.status(), StatusCode::CREATED);
     let playlist = cam
         .owner
-        .get(&cam.path(&format!(
+        .text(&cam.path(&format!(
             "/recordings.m3u8?from={start}&to={}",
             start + 2_000
         )))
-        .await
-        .text()
-        .await
-        .unwrap();
+        .await;
     let seg = cam.path(&format!(
         "/{}",
         playlist.lines().find(|l| l.ends_with(".m4s")).unwrap()

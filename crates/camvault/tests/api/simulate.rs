@@ -204,11 +204,8 @@ async fn decode_times_keep_rising_across_loops_of_the_clip() {
 
     let path = format!("/api/v1/cameras/{}", ids[0]);
     let playlist = owner
-        .get(&format!("{path}/recordings.m3u8{}", wide_range(&app)))
-        .await
-        .text()
-        .await
-        .unwrap();
+        .text(&format!("{path}/recordings.m3u8{}", wide_range(&app)))
+        .await;
     let init_uri = playlist
         .split("#EXT-X-MAP:URI=\"")
         .nth(1)
