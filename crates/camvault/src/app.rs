@@ -13,6 +13,7 @@ use domain::accounts::secrets::Secrets;
 use domain::accounts::{Accounts, AccountsConfig, AccountsDeps};
 use domain::cameras::{Cameras, CamerasDeps};
 use domain::clock::{Clock, SystemClock};
+use domain::events::{Events, EventsConfig, EventsDeps};
 use domain::notify::Outbox;
 use domain::ports::Sender;
 use domain::recordings::{Recordings, RecordingsConfig, RecordingsDeps};
@@ -44,6 +45,7 @@ impl Default for Deps {
 }
 
 /// The domain services over their storage, without HTTP (also used by the CLI).
+#[derive(Clone)]
 pub struct Core {
     /// The SQL store.
     pub store: SqlStore,
@@ -53,6 +55,8 @@ pub struct Core {
     pub cameras: Arc<Cameras>,
     /// The recording service.
     pub recordings: Arc<Recordings>,
+    /// The events and alerts service.
+    pub events: Arc<Events>,
     /// The blob store.
     pub blobs: Arc<LocalBlobStore>,
 }
@@ -142,6 +146,24 @@ impl Core {
             },
             recordings_config(config),
         );
+        let recordings = Arc::new(recordings);
+        let events = Events::new(
+            EventsDeps {
+                store: shared.clone(),
+                accounts: shared.clone(),
+                shares: shared.clone(),
+                audit: shared.clone(),
+                blobs: blobs.clone(),
+                cameras: cameras.clone(),
+                recordings: recordings.clone(),
+                email: email.clone(),
+                clock: deps.clock.clone(),
+            },
+            EventsConfig {
+                cooldown: Duration::from_secs(config.alert_cooldown_secs),
+                ..EventsConfig::default()
+            },
+        );
         let accounts = Accounts::new(
             AccountsDeps {
                 store: shared,
@@ -159,7 +181,8 @@ impl Core {
             store,
             accounts: Arc::new(accounts),
             cameras,
-            recordings: Arc::new(recordings),
+            recordings,
+            events: Arc::new(events),
             blobs,
         })
     }
@@ -198,6 +221,7 @@ impl App {
             accounts: core.accounts.clone(),
             cameras: core.cameras.clone(),
             recordings: core.recordings.clone(),
+            events: core.events.clone(),
             blobs: core.blobs.clone(),
             settings: Arc::new(settings),
         });

@@ -54,6 +54,8 @@ pub struct Config {
     pub purge_interval_secs: u64,
     /// Seconds between checks for RTSP cameras to start or stop pulling.
     pub rtsp_rescan_secs: u64,
+    /// Seconds after an alert during which a camera sends no more email or push.
+    pub alert_cooldown_secs: u64,
 }
 
 impl Default for Config {
@@ -80,6 +82,7 @@ impl Default for Config {
             post_roll_secs: 10,
             purge_interval_secs: 300,
             rtsp_rescan_secs: 10,
+            alert_cooldown_secs: 30,
         }
     }
 }
@@ -108,6 +111,7 @@ impl std::fmt::Debug for Config {
             .field("post_roll_secs", &self.post_roll_secs)
             .field("purge_interval_secs", &self.purge_interval_secs)
             .field("rtsp_rescan_secs", &self.rtsp_rescan_secs)
+            .field("alert_cooldown_secs", &self.alert_cooldown_secs)
             .finish()
     }
 }
@@ -161,6 +165,7 @@ const ENV_KEYS: &[&str] = &[
     "post_roll_secs",
     "purge_interval_secs",
     "rtsp_rescan_secs",
+    "alert_cooldown_secs",
 ];
 
 impl Config {

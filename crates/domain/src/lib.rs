@@ -12,6 +12,7 @@ pub mod audit;
 pub mod cameras;
 pub mod clock;
 pub mod error;
+pub mod events;
 pub mod ids;
 pub mod notify;
 pub mod ports;

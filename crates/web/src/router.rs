@@ -10,8 +10,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::api::{
-    accounts, admin, cameras, claims, device, health, ingest, live, openapi, recordings, sessions,
-    setup, sharing, tokens,
+    accounts, admin, cameras, claims, device, events, health, ingest, live, openapi, recordings,
+    sessions, setup, sharing, tokens,
 };
 use crate::error::ApiError;
 use crate::pages;
@@ -22,6 +22,9 @@ const IMPORT_LIMIT: usize = 16 * 1024 * 1024;
 
 /// Claim evidence is at most 5 MiB; the form around it adds a little.
 const EVIDENCE_LIMIT: usize = 6 * 1024 * 1024;
+
+/// An event with its snapshot (at most 2 MiB) and the multipart around it.
+const EVENT_LIMIT: usize = 3 * 1024 * 1024;
 
 /// Init segments are small: codec setup only.
 const INIT_LIMIT: usize = 256 * 1024;
@@ -92,6 +95,25 @@ pub fn router(state: AppState) -> Router {
         .route("/cameras/{id}/retention", put(recordings::set_retention))
         .route("/me/access-log", get(recordings::access_log))
         .route("/cameras/{id}/live", get(live::live))
+        .route(
+            "/device/events",
+            post(events::report).layer(DefaultBodyLimit::max(EVENT_LIMIT)),
+        )
+        .route("/cameras/{id}/events", get(events::list))
+        .route(
+            "/cameras/{id}/events/{event_id}/snapshot.jpg",
+            get(events::snapshot),
+        )
+        .route(
+            "/cameras/{id}/alert-preferences",
+            get(events::preferences).put(events::set_preferences),
+        )
+        .route("/me/alerts/stream", get(events::stream))
+        .route(
+            "/me/alert-settings",
+            get(events::settings).put(events::save_settings),
+        )
+        .route("/me/alert-deliveries", get(events::deliveries))
         .route("/cameras/{id}/network", get(cameras::network))
         .route("/cameras/rtsp", post(cameras::add_rtsp))
         .route("/cameras/{id}/rtsp", put(cameras::change_rtsp))

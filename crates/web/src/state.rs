@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use domain::accounts::Accounts;
 use domain::cameras::Cameras;
+use domain::events::Events;
 use domain::ports::BlobStore;
 use domain::recordings::Recordings;
 
@@ -16,6 +17,8 @@ pub struct AppState {
     pub cameras: Arc<Cameras>,
     /// The recording service.
     pub recordings: Arc<Recordings>,
+    /// The events and alerts service.
+    pub events: Arc<Events>,
     /// The blob store (checked by readiness).
     pub blobs: Arc<dyn BlobStore>,
     /// HTTP-level settings.

@@ -16,6 +16,7 @@ mod contacts;
 mod crash;
 mod device;
 mod errors;
+mod events;
 mod health;
 mod ingest;
 mod masking;

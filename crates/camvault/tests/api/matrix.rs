@@ -206,6 +206,37 @@ fn rows() -> Vec<Row> {
         ),
         row(
             Method::POST,
+            "/api/v1/device/events",
+            Some(json!({"type": "motion", "at_ms": 1_790_000_000_000_i64})),
+            [401, 401, 401, 401, 401, 201, 403, 401],
+        ),
+        row(
+            Method::GET,
+            "/api/v1/cameras/{id}/events",
+            None,
+            [200, 200, 200, 404, 401, 401, 401, 404],
+        ),
+        row(
+            Method::GET,
+            "/api/v1/cameras/{id}/events/{event_id}/snapshot.jpg",
+            None,
+            [404, 404, 404, 404, 401, 401, 401, 404],
+        ),
+        row(
+            Method::GET,
+            "/api/v1/cameras/{id}/alert-preferences",
+            None,
+            [200, 200, 200, 404, 401, 401, 401, 404],
+        ),
+        row(
+            Method::PUT,
+            "/api/v1/cameras/{id}/alert-preferences",
+            Some(json!({"email": true})),
+            // Everyone with access sets their own switches.
+            [200, 200, 200, 404, 401, 401, 401, 404],
+        ),
+        row(
+            Method::POST,
             "/api/v1/cameras/{id}/event-windows",
             Some(json!({"at_ms": 1_790_000_000_000_i64})),
             [201, 201, 403, 404, 401, 401, 401, 404],
@@ -413,8 +444,10 @@ impl Fixture {
             .replace("{account_id}", &self.viewer_id.to_string())
             .replace("{segment_id}", "seg-1?init_id=1&start_ms=1790000000000")
             .replace("inits/{name}", "inits/1.mp4")
-            .replace("segments/{name}", "segments/1.m4s");
+            .replace("segments/{name}", "segments/1.m4s")
+            .replace("{event_id}", "1");
         if concrete.ends_with(".m3u8")
+            || concrete.ends_with("/events")
             || concrete.ends_with("/timeline")
             || concrete.ends_with("download.mp4")
         {

@@ -17,7 +17,9 @@ use crate::clock::Timestamp;
 use crate::ids::{AccountId, ApiTokenId, CameraId, ContactId, SessionId};
 use crate::Result;
 
+mod events;
 mod recordings;
+pub use events::*;
 pub use recordings::*;
 
 /// What an account may do beyond its own data.

@@ -30,7 +30,8 @@ pub struct Download {
     base: Timestamp,
 }
 
-fn access_name(access: Access) -> &'static str {
+/// The audit role name of an access level.
+pub fn access_name(access: Access) -> &'static str {
     match access {
         Access::Owner => "owner",
         Access::Operator => "operator",

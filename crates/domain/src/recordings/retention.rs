@@ -71,6 +71,17 @@ impl Recordings {
         Ok(window)
     }
 
+    /// Records the window around an event the camera reported itself.
+    pub async fn add_event_window(&self, camera: CameraId, at: Timestamp) -> Result<()> {
+        let window = EventWindow {
+            id: 0,
+            camera_id: camera,
+            start: at.minus(self.config.pre_roll),
+            end: at.plus(self.config.post_roll),
+        };
+        self.index.insert_event_window(&window).await.map(|_| ())
+    }
+
     /// Sets how many days a camera's recordings are kept (owner only);
     /// None returns to the instance default.
     pub async fn set_retention(

@@ -4,6 +4,7 @@ mod accounts;
 mod cameras;
 mod claims;
 mod codes;
+mod events;
 mod keys;
 mod recordings;
 mod sessions;

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod cameras;
 pub mod claims;
 pub mod device;
+pub mod events;
 pub mod health;
 pub mod ingest;
 pub mod live;

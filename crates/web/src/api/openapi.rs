@@ -7,8 +7,8 @@ use utoipa::openapi::path::Operation;
 use utoipa::OpenApi;
 
 use super::{
-    accounts, admin, cameras, claims, device, health, ingest, live, recordings, sessions, setup,
-    sharing, tokens,
+    accounts, admin, cameras, claims, device, events, health, ingest, live, recordings, sessions,
+    setup, sharing, tokens,
 };
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::pages::layout;
@@ -33,6 +33,8 @@ use crate::pages::layout;
         recordings::timeline, recordings::playlist, recordings::init, recordings::segment,
         recordings::download, recordings::mark_event, recordings::set_retention,
         recordings::access_log, live::live,
+        events::report, events::list, events::snapshot, events::stream, events::preferences,
+        events::set_preferences, events::settings, events::save_settings, events::deliveries,
         admin::import, admin::devices, admin::publish_firmware, admin::firmware,
         sharing::invite, sharing::cancel, sharing::shares, sharing::revoke,
         sharing::incoming, sharing::accept, sharing::decline,
@@ -49,6 +51,7 @@ use crate::pages::layout;
         (name = "admin", description = "Device registry and firmware"),
         (name = "sharing", description = "Sharing cameras with family and friends"),
         (name = "claims", description = "Ownership claims for cameras bound to someone else"),
+        (name = "events", description = "Events, snapshots, the in-app alert stream and alert preferences"),
         (name = "recordings", description = "Timeline, playback, download and the access log"),
         (name = "health", description = "Liveness and readiness"),
     )

@@ -1,0 +1,145 @@
+//! Fan-out: who hears of an event, on which channels (D1).
+//!
+//! Recipients are the owner and everyone the camera is shared with, looked
+//! up at the moment of the event, so a revoked share gets nothing more.
+//! Nothing goes to anyone when the owner turned the camera's alerts off,
+//! nor to a person who turned alerts off for that camera. In-app alerts
+//! always flow otherwise (they are the live event feed); email and push
+//! also respect the person's quiet hours and the camera's cooldown.
+
+use std::time::Instant;
+
+use super::hub::Alert;
+use super::prefs::Delivery;
+use super::{Event, Events};
+use crate::accounts::contact::ContactKind;
+use crate::cameras::Camera;
+use crate::ids::AccountId;
+use crate::ports::Message;
+use crate::Result;
+
+impl Events {
+    /// Alerts the people with access; true when anyone got an email or push.
+    pub(super) async fn fan_out(&self, camera: &Camera, event: &Event) -> Result<bool> {
+        if !camera.settings.alerts {
+            return Ok(false);
+        }
+        let now = self.clock.now();
+        let cooling = self
+            .store
+            .last_alert_at(camera.id)
+            .await?
+            .is_some_and(|last| now < last.plus(self.config.cooldown));
+        let mut recipients: Vec<AccountId> = vec![event.account_id];
+        for share in self.shares.shares_of(camera.id).await? {
+            recipients.push(share.account_id);
+        }
+        let alert = Alert {
+            event_id: event.id,
+            camera_id: camera.id.0,
+            camera_name: camera.settings.name.clone(),
+            kind: event.kind.clone(),
+            at_ms: event.at.ms(),
+            has_snapshot: event.snapshot_key.is_some(),
+            stored: Some(Instant::now()),
+        };
+        let mut alerted = false;
+        for who in recipients {
+            let prefs = self.preferences_of(who, camera.id).await?;
+            if prefs.allows("in_app") {
+                self.hub.publish(who, alert.clone());
+            }
+            if prefs.allows("email") {
+                let settings = self.store.alert_settings(who).await?.unwrap_or_default();
+                let status = if cooling {
+                    "skipped_cooldown"
+                } else if settings.is_quiet(event.at) {
+                    "skipped_quiet_hours"
+                } else {
+                    alerted = true;
+                    self.spawn_email(who, &alert);
+                    continue;
+                };
+                self.log(event.id, who, "email", status, None).await?;
+            }
+        }
+        if alerted {
+            self.store.set_alerted(event.id).await?;
+        }
+        Ok(alerted)
+    }
+
+    async fn log(
+        &self,
+        event: i64,
+        who: AccountId,
+        channel: &str,
+        status: &str,
+        detail: Option<String>,
+    ) -> Result<()> {
+        self.store
+            .log_delivery(&Delivery {
+                event_id: event,
+                account_id: who,
+                channel: channel.into(),
+                status: status.into(),
+                detail,
+                at: self.clock.now(),
+            })
+            .await
+    }
+
+    /// Sends the alert mail in the background: SMTP must not hold up the
+    /// camera's request. The outcome goes to the delivery log.
+    fn spawn_email(&self, who: AccountId, alert: &Alert) {
+        let accounts = self.accounts.clone();
+        let email = self.email.clone();
+        let store = self.store.clone();
+        let clock = self.clock.clone();
+        let alert = alert.clone();
+        tokio::spawn(async move {
+            let to = match accounts.contacts(who).await {
+                Ok(contacts) => contacts
+                    .into_iter()
+                    .find(|c| c.is_deliverable() && c.address.kind() == ContactKind::Email)
+                    .map(|c| c.address),
+                Err(e) => {
+                    tracing::warn!(account = %who, error = %e, "alert mail: contacts unreadable");
+                    None
+                }
+            };
+            let (status, detail) = match to {
+                None => ("no_address", None),
+                Some(address) => {
+                    let message = Message {
+                        to: address,
+                        subject: format!("{}: {} detected", alert.camera_name, alert.kind),
+                        body: format!(
+                            "Your camera \"{}\" reported {} at {}.\n\nOpen camvault to see the snapshot and the clip.\n\nYou get this mail because email alerts are on for this camera; turn them off in the camera's alert settings.",
+                            alert.camera_name,
+                            alert.kind,
+                            media::hls::format_program_date_time(alert.at_ms).unwrap_or_default(),
+                        ),
+                    };
+                    match email.send(&message).await {
+                        Ok(()) => ("sent", None),
+                        Err(e) => ("failed", Some(e.to_string())),
+                    }
+                }
+            };
+            let logged = store
+                .log_delivery(&Delivery {
+                    event_id: alert.event_id,
+                    account_id: who,
+                    channel: "email".into(),
+                    status: status.into(),
+                    detail,
+                    at: clock.now(),
+                })
+                .await;
+            if let Err(e) = logged {
+                tracing::warn!(error = %e, "alert delivery not logged");
+            }
+        });
+    }
+}

@@ -1,0 +1,246 @@
+//! Events, alert preferences and the delivery log, both backends.
+
+use async_trait::async_trait;
+use domain::clock::Timestamp;
+use domain::events::prefs::{AlertSettings, Delivery};
+use domain::events::{Event, Region};
+use domain::ids::{AccountId, CameraId};
+use domain::ports::EventStore;
+use domain::Result;
+
+use super::{storage, SqlStore};
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    id: i64,
+    camera_id: i64,
+    account_id: i64,
+    kind: String,
+    at_ms: i64,
+    score_milli: Option<i64>,
+    region: Option<String>,
+    labels: String,
+    snapshot_key: Option<String>,
+    snapshot_width: Option<i64>,
+    snapshot_height: Option<i64>,
+    alerted: i64,
+    created_at: i64,
+}
+
+impl From<EventRow> for Event {
+    fn from(r: EventRow) -> Self {
+        Event {
+            id: r.id,
+            camera_id: CameraId(r.camera_id),
+            account_id: AccountId(r.account_id),
+            kind: r.kind,
+            at: Timestamp(r.at_ms),
+            score: r.score_milli.map(|m| m as f64 / 1000.0),
+            // Written by this code from a Region; unreadable only loses the box.
+            region: r
+                .region
+                .and_then(|j| serde_json::from_str::<Region>(&j).ok()),
+            labels: r.labels.split_whitespace().map(str::to_owned).collect(),
+            snapshot_key: r.snapshot_key,
+            snapshot_size: match (r.snapshot_width, r.snapshot_height) {
+                (Some(w), Some(h)) => Some((w as u32, h as u32)),
+                _ => None,
+            },
+            alerted: r.alerted != 0,
+            created_at: Timestamp(r.created_at),
+        }
+    }
+}
+
+const EVENT_COLUMNS: &str = "id, camera_id, account_id, kind, at_ms, score_milli, region, labels, \
+     snapshot_key, snapshot_width, snapshot_height, alerted, created_at";
+
+#[async_trait]
+impl EventStore for SqlStore {
+    async fn insert_event(&self, e: &Event) -> Result<i64> {
+        let region = e
+            .region
+            .map(|r| serde_json::to_string(&r))
+            .transpose()
+            .map_err(storage)?;
+        on_db_write!(&self.db, p => sqlx::query_scalar(
+                "INSERT INTO events (camera_id, account_id, kind, at_ms, score_milli, region, labels, \
+                 snapshot_key, snapshot_width, snapshot_height, alerted, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id")
+            .bind(e.camera_id.0)
+            .bind(e.account_id.0)
+            .bind(&e.kind)
+            .bind(e.at.ms())
+            .bind(e.score.map(|s| (s * 1000.0).round() as i64))
+            .bind(region)
+            .bind(e.labels.join(" "))
+            .bind(&e.snapshot_key)
+            .bind(e.snapshot_size.map(|(w, _)| i64::from(w)))
+            .bind(e.snapshot_size.map(|(_, h)| i64::from(h)))
+            .bind(i64::from(e.alerted))
+            .bind(e.created_at.ms())
+            .fetch_one(p)
+            .await
+            .map_err(storage))
+    }
+
+    async fn event(&self, id: i64) -> Result<Option<Event>> {
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = $1");
+        let row: Option<EventRow> = on_db!(&self.db, p => sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(p)
+            .await
+            .map_err(storage)?);
+        Ok(row.map(Event::from))
+    }
+
+    async fn events_between(
+        &self,
+        camera: CameraId,
+        account: AccountId,
+        from: Timestamp,
+        to: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<Event>> {
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE camera_id = $1 AND account_id = $2 \
+             AND at_ms >= $3 AND at_ms < $4 ORDER BY at_ms DESC, id DESC LIMIT $5"
+        );
+        let rows: Vec<EventRow> = on_db!(&self.db, p => sqlx::query_as(&sql)
+            .bind(camera.0)
+            .bind(account.0)
+            .bind(from.ms())
+            .bind(to.ms())
+            .bind(limit)
+            .fetch_all(p)
+            .await
+            .map_err(storage)?);
+        Ok(rows.into_iter().map(Event::from).collect())
+    }
+
+    async fn set_alerted(&self, id: i64) -> Result<()> {
+        on_db_write!(&self.db, p => sqlx::query("UPDATE events SET alerted = 1 WHERE id = $1")
+            .bind(id)
+            .execute(p)
+            .await
+            .map(|_| ())
+            .map_err(storage))
+    }
+
+    async fn last_alert_at(&self, camera: CameraId) -> Result<Option<Timestamp>> {
+        let at: Option<i64> = on_db!(&self.db, p => sqlx::query_scalar(
+                "SELECT MAX(created_at) FROM events WHERE camera_id = $1 AND alerted = 1")
+            .bind(camera.0)
+            .fetch_one(p)
+            .await
+            .map_err(storage)?);
+        Ok(at.map(Timestamp))
+    }
+
+    async fn preferences(
+        &self,
+        account: AccountId,
+        camera: CameraId,
+    ) -> Result<Vec<(String, bool)>> {
+        let rows: Vec<(String, i64)> = on_db!(&self.db, p => sqlx::query_as(
+                "SELECT channel, enabled FROM alert_preferences WHERE account_id = $1 AND camera_id = $2")
+            .bind(account.0)
+            .bind(camera.0)
+            .fetch_all(p)
+            .await
+            .map_err(storage)?);
+        Ok(rows.into_iter().map(|(c, e)| (c, e != 0)).collect())
+    }
+
+    async fn set_preference(
+        &self,
+        account: AccountId,
+        camera: CameraId,
+        channel: &str,
+        enabled: bool,
+    ) -> Result<()> {
+        on_db_write!(&self.db, p => sqlx::query(
+                "INSERT INTO alert_preferences (account_id, camera_id, channel, enabled) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (account_id, camera_id, channel) DO UPDATE SET enabled = excluded.enabled")
+            .bind(account.0)
+            .bind(camera.0)
+            .bind(channel)
+            .bind(i64::from(enabled))
+            .execute(p)
+            .await
+            .map(|_| ())
+            .map_err(storage))
+    }
+
+    async fn alert_settings(&self, account: AccountId) -> Result<Option<AlertSettings>> {
+        type Row = (Option<String>, Option<String>, Option<String>, i64);
+        let row: Option<Row> = on_db!(&self.db, p => sqlx::query_as(
+                "SELECT quiet_start, quiet_end, time_zone, snapshot_in_email FROM alert_settings WHERE account_id = $1")
+            .bind(account.0)
+            .fetch_optional(p)
+            .await
+            .map_err(storage)?);
+        Ok(row.map(|(s, e, tz, snap)| AlertSettings {
+            quiet_start: s,
+            quiet_end: e,
+            time_zone: tz,
+            snapshot_in_email: snap != 0,
+        }))
+    }
+
+    async fn save_alert_settings(&self, account: AccountId, a: &AlertSettings) -> Result<()> {
+        on_db_write!(&self.db, p => sqlx::query(
+                "INSERT INTO alert_settings (account_id, quiet_start, quiet_end, time_zone, snapshot_in_email) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account_id) DO UPDATE SET \
+                 quiet_start = excluded.quiet_start, quiet_end = excluded.quiet_end, \
+                 time_zone = excluded.time_zone, snapshot_in_email = excluded.snapshot_in_email")
+            .bind(account.0)
+            .bind(&a.quiet_start)
+            .bind(&a.quiet_end)
+            .bind(&a.time_zone)
+            .bind(i64::from(a.snapshot_in_email))
+            .execute(p)
+            .await
+            .map(|_| ())
+            .map_err(storage))
+    }
+
+    async fn log_delivery(&self, d: &Delivery) -> Result<()> {
+        on_db_write!(&self.db, p => sqlx::query(
+                "INSERT INTO alert_deliveries (event_id, account_id, channel, status, detail, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(d.event_id)
+            .bind(d.account_id.0)
+            .bind(&d.channel)
+            .bind(&d.status)
+            .bind(&d.detail)
+            .bind(d.at.ms())
+            .execute(p)
+            .await
+            .map(|_| ())
+            .map_err(storage))
+    }
+
+    async fn deliveries(&self, account: AccountId, limit: i64) -> Result<Vec<Delivery>> {
+        type Row = (i64, i64, String, String, Option<String>, i64);
+        let rows: Vec<Row> = on_db!(&self.db, p => sqlx::query_as(
+                "SELECT event_id, account_id, channel, status, detail, created_at FROM alert_deliveries \
+                 WHERE account_id = $1 ORDER BY id DESC LIMIT $2")
+            .bind(account.0)
+            .bind(limit)
+            .fetch_all(p)
+            .await
+            .map_err(storage)?);
+        Ok(rows
+            .into_iter()
+            .map(|(event_id, a, channel, status, detail, at)| Delivery {
+                event_id,
+                account_id: AccountId(a),
+                channel,
+                status,
+                detail,
+                at: Timestamp(at),
+            })
+            .collect())
+    }
+}
