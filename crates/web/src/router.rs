@@ -11,7 +11,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::api::{
     accounts, admin, cameras, claims, device, events, health, ingest, live, openapi, recordings,
-    sessions, setup, sharing, tokens,
+    search, sessions, setup, sharing, tokens,
 };
 use crate::error::ApiError;
 use crate::pages;
@@ -114,6 +114,9 @@ pub fn router(state: AppState) -> Router {
             get(events::settings).put(events::save_settings),
         )
         .route("/me/alert-deliveries", get(events::deliveries))
+        .route("/search", get(search::search))
+        .route("/me/searches", get(search::history).delete(search::clear))
+        .route("/me/search-settings", put(search::settings))
         .route("/cameras/{id}/network", get(cameras::network))
         .route("/cameras/rtsp", post(cameras::add_rtsp))
         .route("/cameras/{id}/rtsp", put(cameras::change_rtsp))

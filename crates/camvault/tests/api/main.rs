@@ -27,6 +27,7 @@ mod recordings;
 mod retention;
 mod rtsp;
 mod rtsp_ingest;
+mod search;
 mod sessions;
 mod setup;
 mod sharing;

@@ -12,6 +12,7 @@ pub mod fanout;
 pub mod hub;
 pub mod ingest;
 pub mod prefs;
+pub mod search;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 
 use crate::clock::Timestamp;
 use crate::events::prefs::{AlertSettings, Delivery};
+use crate::events::search::EventQuery;
 use crate::events::Event;
 use crate::ids::{AccountId, CameraId};
 use crate::Result;
@@ -51,4 +52,16 @@ pub trait EventStore: Send + Sync {
     async fn log_delivery(&self, delivery: &Delivery) -> Result<()>;
     /// A person's latest deliveries, newest first.
     async fn deliveries(&self, account: AccountId, limit: i64) -> Result<Vec<Delivery>>;
+    /// Events matching a search, newest first.
+    async fn search_events(&self, query: &EventQuery) -> Result<Vec<Event>>;
+    /// Remembers a search text.
+    async fn add_search(&self, account: AccountId, text: &str, now: Timestamp) -> Result<()>;
+    /// A person's recent distinct search texts, newest first.
+    async fn recent_searches(&self, account: AccountId, limit: i64) -> Result<Vec<String>>;
+    /// Forgets a person's searches.
+    async fn clear_searches(&self, account: AccountId) -> Result<()>;
+    /// Whether searches are remembered for this person (default yes).
+    async fn search_history_enabled(&self, account: AccountId) -> Result<bool>;
+    /// Switches remembering searches.
+    async fn set_search_history(&self, account: AccountId, enabled: bool) -> Result<()>;
 }

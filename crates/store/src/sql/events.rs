@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use domain::clock::Timestamp;
 use domain::events::prefs::{AlertSettings, Delivery};
+use domain::events::search::EventQuery;
 use domain::events::{Event, Region};
 use domain::ids::{AccountId, CameraId};
 use domain::ports::EventStore;
@@ -215,6 +216,145 @@ impl EventStore for SqlStore {
             .bind(&d.status)
             .bind(&d.detail)
             .bind(d.at.ms())
+            .execute(p)
+            .await
+            .map(|_| ())
+            .map_err(storage))
+    }
+
+    async fn search_events(&self, q: &EventQuery) -> Result<Vec<Event>> {
+        if q.scope.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Built from placeholders only: every value is bound, never spliced.
+        let mut sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE (");
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            format!("${n}")
+        };
+        let scope: Vec<String> = q
+            .scope
+            .iter()
+            .map(|_| format!("(camera_id = {} AND account_id = {})", next(), next()))
+            .collect();
+        sql.push_str(&scope.join(" OR "));
+        sql.push_str(&format!(") AND at_ms >= {} AND at_ms < {}", next(), next()));
+        if !q.kinds.is_empty() {
+            let kinds: Vec<String> = q.kinds.iter().map(|_| next()).collect();
+            sql.push_str(&format!(" AND kind IN ({})", kinds.join(", ")));
+        }
+        if q.label.is_some() {
+            // Labels are space-separated; pad so only whole words match.
+            sql.push_str(&format!(" AND (' ' || labels || ' ') LIKE {}", next()));
+        }
+        if q.text.is_some() {
+            let mut alts = vec![format!("labels LIKE {}", next())];
+            if !q.named.is_empty() {
+                let named: Vec<String> = q.named.iter().map(|_| next()).collect();
+                alts.push(format!("camera_id IN ({})", named.join(", ")));
+            }
+            sql.push_str(&format!(" AND ({})", alts.join(" OR ")));
+        }
+        if q.before.is_some() {
+            let (a, b, c) = (next(), next(), next());
+            sql.push_str(&format!(" AND (at_ms < {a} OR (at_ms = {b} AND id < {c}))"));
+        }
+        sql.push_str(&format!(" ORDER BY at_ms DESC, id DESC LIMIT {}", next()));
+        let like = |t: &str| {
+            let escaped = t.replace(['%', '_'], " ");
+            format!("%{escaped}%")
+        };
+        let rows: Vec<EventRow> = on_db!(&self.db, p => {
+            let mut query = sqlx::query_as(&sql);
+            for (c, a) in &q.scope {
+                query = query.bind(c.0).bind(a.0);
+            }
+            query = query.bind(q.from.ms()).bind(q.to.ms());
+            for k in &q.kinds {
+                query = query.bind(k);
+            }
+            if let Some(l) = &q.label {
+                query = query.bind(format!("% {} %", l.replace(['%', '_'], " ")));
+            }
+            if let Some(t) = &q.text {
+                query = query.bind(like(t));
+                for c in &q.named {
+                    query = query.bind(c.0);
+                }
+            }
+            if let Some((at, id)) = q.before {
+                query = query.bind(at).bind(at).bind(id);
+            }
+            query.bind(q.limit).fetch_all(p).await.map_err(storage)?
+        });
+        Ok(rows.into_iter().map(Event::from).collect())
+    }
+
+    async fn add_search(&self, account: AccountId, text: &str, now: Timestamp) -> Result<()> {
+        on_db_write!(&self.db, p => {
+            let mut tx = p.begin().await.map_err(storage)?;
+            sqlx::query("DELETE FROM search_history WHERE account_id = $1 AND query = $2")
+                .bind(account.0)
+                .bind(text)
+                .execute(&mut *tx)
+                .await
+                .map_err(storage)?;
+            sqlx::query("INSERT INTO search_history (account_id, query, created_at) VALUES ($1, $2, $3)")
+                .bind(account.0)
+                .bind(text)
+                .bind(now.ms())
+                .execute(&mut *tx)
+                .await
+                .map_err(storage)?;
+            // Only the newest 50 are ever offered; keep no more.
+            sqlx::query(
+                "DELETE FROM search_history WHERE account_id = $1 AND id NOT IN \
+                 (SELECT id FROM search_history WHERE account_id = $2 ORDER BY id DESC LIMIT 50)")
+                .bind(account.0)
+                .bind(account.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(storage)?;
+            tx.commit().await.map_err(storage)
+        })
+    }
+
+    async fn recent_searches(&self, account: AccountId, limit: i64) -> Result<Vec<String>> {
+        on_db!(&self.db, p => sqlx::query_scalar(
+                "SELECT query FROM search_history WHERE account_id = $1 ORDER BY id DESC LIMIT $2")
+            .bind(account.0)
+            .bind(limit)
+            .fetch_all(p)
+            .await
+            .map_err(storage))
+    }
+
+    async fn clear_searches(&self, account: AccountId) -> Result<()> {
+        on_db_write!(&self.db, p => sqlx::query("DELETE FROM search_history WHERE account_id = $1")
+            .bind(account.0)
+            .execute(p)
+            .await
+            .map(|_| ())
+            .map_err(storage))
+    }
+
+    async fn search_history_enabled(&self, account: AccountId) -> Result<bool> {
+        let v: Option<i64> = on_db!(&self.db, p => sqlx::query_scalar(
+                "SELECT history_enabled FROM search_settings WHERE account_id = $1")
+            .bind(account.0)
+            .fetch_optional(p)
+            .await
+            .map_err(storage)?);
+        Ok(v.is_none_or(|v| v != 0))
+    }
+
+    async fn set_search_history(&self, account: AccountId, enabled: bool) -> Result<()> {
+        on_db_write!(&self.db, p => sqlx::query(
+                "INSERT INTO search_settings (account_id, history_enabled) VALUES ($1, $2) \
+                 ON CONFLICT (account_id) DO UPDATE SET history_enabled = excluded.history_enabled")
+            .bind(account.0)
+            .bind(i64::from(enabled))
             .execute(p)
             .await
             .map(|_| ())

@@ -11,6 +11,7 @@ pub mod ingest;
 pub mod live;
 pub mod openapi;
 pub mod recordings;
+pub mod search;
 pub mod sessions;
 pub mod setup;
 pub mod sharing;

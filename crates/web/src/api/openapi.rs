@@ -7,8 +7,8 @@ use utoipa::openapi::path::Operation;
 use utoipa::OpenApi;
 
 use super::{
-    accounts, admin, cameras, claims, device, events, health, ingest, live, recordings, sessions,
-    setup, sharing, tokens,
+    accounts, admin, cameras, claims, device, events, health, ingest, live, recordings, search,
+    sessions, setup, sharing, tokens,
 };
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::pages::layout;
@@ -35,6 +35,7 @@ use crate::pages::layout;
         recordings::access_log, live::live,
         events::report, events::list, events::snapshot, events::stream, events::preferences,
         events::set_preferences, events::settings, events::save_settings, events::deliveries,
+        search::search, search::history, search::clear, search::settings,
         admin::import, admin::devices, admin::publish_firmware, admin::firmware,
         sharing::invite, sharing::cancel, sharing::shares, sharing::revoke,
         sharing::incoming, sharing::accept, sharing::decline,
