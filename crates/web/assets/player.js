@@ -306,6 +306,62 @@
       }
       summary.textContent = 'Nothing recorded after that time on this day.';
     });
+    // Events: "Play clip" plays from a little before to a little after;
+    // new events of this camera arrive through the alert stream.
+    var eventList = document.getElementById('event-list');
+    if (eventList) {
+      eventList.addEventListener('click', function (ev) {
+        var button = ev.target.closest('button[data-play]');
+        if (!button) return;
+        var at = Number(button.dataset.play);
+        play(at - 5000, at + 15000);
+      });
+      if (window.EventSource) {
+        var alerts = new EventSource('/api/v1/me/alerts/stream');
+        alerts.addEventListener('alert', function (ev) {
+          var a = JSON.parse(ev.data);
+          if (String(a.camera_id) !== String(cameraId)) return;
+          eventList.insertBefore(eventItem(a), eventList.firstChild);
+          var empty = document.getElementById('events-empty');
+          if (empty) empty.remove();
+          loadTimeline();
+        });
+      }
+    }
+
+    function eventItem(a) {
+      var li = document.createElement('li');
+      li.className = 'event new';
+      li.dataset.at = String(a.at_ms);
+      if (a.has_snapshot) {
+        var img = document.createElement('img');
+        img.src = api + '/events/' + a.event_id + '/snapshot.jpg';
+        img.alt = a.kind + ' snapshot';
+        img.width = 160;
+        img.height = 90;
+        li.appendChild(img);
+      }
+      var text = document.createElement('span');
+      text.className = 'event-text';
+      var strong = document.createElement('strong');
+      strong.textContent = a.kind;
+      var time = document.createElement('time');
+      time.dateTime = new Date(a.at_ms).toISOString();
+      time.textContent = new Date(a.at_ms).toLocaleString();
+      text.appendChild(strong);
+      text.appendChild(document.createTextNode(' '));
+      text.appendChild(time);
+      li.appendChild(text);
+      li.appendChild(document.createTextNode(' '));
+      var button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'secondary';
+      button.dataset.play = String(a.at_ms);
+      button.textContent = 'Play clip';
+      li.appendChild(button);
+      return li;
+    }
+
     liveButton.addEventListener('click', goLive);
     day.addEventListener('change', loadTimeline);
     dlFrom.addEventListener('change', updateDownload);

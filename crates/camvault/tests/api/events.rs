@@ -467,3 +467,37 @@ async fn an_unbound_camera_cannot_report_events_and_strangers_see_none() {
     .await;
     assert_eq!(owner.get(&snap).await.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn the_camera_page_lists_events_and_saves_alert_choices() {
+    let app = TestApp::spawn().await;
+    let cam = recording_camera(&app).await;
+    report(&app, &cam.token, motion(&app), Some(SNAPSHOT)).await;
+    let page_path = format!("/cameras/{}", cam.id);
+    let page = cam.owner.text(&page_path).await;
+    crate::helpers::assert_no_inline_script(&page_path, &page);
+    assert!(page.contains("id=\"event-list\""), "{page}");
+    assert!(page.contains("/events/1/snapshot.jpg"), "{page}");
+    assert!(page.contains("data-play="));
+
+    let resp = cam
+        .owner
+        .submit_form(
+            &page,
+            &format!("/cameras/{}/alerts", cam.id),
+            &[("all", "on"), ("email", "on")],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let prefs: Value = cam
+        .owner
+        .get(&cam.path("/alert-preferences"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        prefs,
+        json!({"all": true, "in_app": false, "email": true, "push": false})
+    );
+}

@@ -330,6 +330,11 @@ impl Cameras {
         }
     }
 
+    /// The service's current time (pages show ranges relative to it).
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
     /// A camera by id, for background work that acts for no person.
     pub async fn get(&self, id: CameraId) -> Result<Option<Camera>> {
         self.store.camera(id).await

@@ -11,6 +11,7 @@
 //! table, the sub-navigation and the full-page error.
 
 mod claims;
+mod events;
 mod firmware;
 mod invitations;
 mod ip;
@@ -63,6 +64,7 @@ pub fn routes() -> Router<AppState> {
             post(schedule::schedule_remove_post),
         )
         .route("/cameras/{id}/unbind", post(settings::unbind_post))
+        .route("/cameras/{id}/alerts", post(events::alerts_post))
         .route("/cameras/{id}/sharing", get(sharing::sharing_get))
         .route("/cameras/{id}/sharing/invite", post(sharing::invite_post))
         .route("/cameras/{id}/sharing/revoke", post(sharing::revoke_post))

@@ -25,6 +25,8 @@ use crate::pages::layout::{error_box, notice_box, page};
 use crate::state::AppState;
 use crate::time_fmt::rfc3339;
 
+const DAY: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
 const MODES: [(RecordingMode, &str); 3] = [
     (RecordingMode::Off, "Off"),
     (RecordingMode::Events, "Only around events"),
@@ -166,6 +168,7 @@ fn camera_page(
     c: &Camera,
     access: Access,
     codec: Option<&str>,
+    events: Markup,
     extras: Extras<'_>,
 ) -> Markup {
     let editable = access >= Access::Operator;
@@ -182,6 +185,7 @@ fn camera_page(
             } @else {
                 (super::viewer::viewer(c, codec))
             }
+            (events)
             (facts(state, c, access))
             @if editable && c.kind == domain::cameras::CameraKind::Rtsp { (super::ip::source_section(user, c)) }
             (links(c, access))
@@ -203,16 +207,31 @@ pub(super) async fn render(
 ) -> Response {
     match state.cameras.access(user.0.account.id, id).await {
         Ok((c, access)) => {
+            let who = user.0.account.id;
             // The codec only tunes a message; the page works without it.
-            let codec = state
-                .recordings
-                .latest_codec(user.0.account.id, id)
-                .await
-                .ok()
-                .flatten();
+            let codec = state.recordings.latest_codec(who, id).await.ok().flatten();
+            let now = state.cameras.now();
+            let events = state
+                .events
+                .list(who, id, now.minus(DAY), now.plus(DAY), super::events::SHOWN)
+                .await;
+            let prefs = state.events.preferences(who, id).await;
+            let (events, prefs) = match (events, prefs) {
+                (Ok(e), Ok(p)) => (e, p),
+                (Err(e), _) | (_, Err(e)) => return problem(user, e),
+            };
+            let events_markup = super::events::section(user, &c, &events, &prefs);
             (
                 status,
-                camera_page(state, user, &c, access, codec.as_deref(), extras),
+                camera_page(
+                    state,
+                    user,
+                    &c,
+                    access,
+                    codec.as_deref(),
+                    events_markup,
+                    extras,
+                ),
             )
                 .into_response()
         }
@@ -257,6 +276,7 @@ pub async fn camera_get(
         Some("settings") => Some("Settings saved. The camera picks them up within seconds."),
         Some("schedule") => Some("Schedule saved. The camera picks it up within seconds."),
         Some("source") => Some("Stream source saved."),
+        Some("alerts") => Some("Your alert choices for this camera are saved."),
         _ => None,
     };
     let extras = Extras {
