@@ -18,6 +18,8 @@ use crate::simulate::{self, Pacing, Simulator};
 
 /// The account `serve --demo` creates (or resets) and shows the password of.
 pub const DEMO_USERNAME: &str = "demo";
+/// The demo camera reports motion every this many 2-second segments.
+const DEMO_MOTION_EVERY: u64 = 10;
 /// Serial prefix of the camera `serve --demo` runs, apart from `simulate`'s.
 const DEMO_PREFIX: &str = "DEMO";
 /// Serial prefix of the cameras `camvault simulate` runs.
@@ -165,7 +167,9 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         cameras,
         Pacing::RealTime,
         Arc::new(SystemClock),
-    )?;
+    )?
+    // A motion event every 20 s, so the demo shows alerts too.
+    .with_motion_every(DEMO_MOTION_EVERY);
     let (stop, stopped) = watch::channel(false);
     let camera = sim.spawn(stopped);
     let result = app

@@ -84,9 +84,19 @@ impl Simulator {
                 pacing,
                 clip: clip::Clip::demo().context("loading the demo clip")?,
                 stats,
+                motion_every: None,
             }),
             cameras,
         })
+    }
+
+    /// Makes every camera report a motion event (with a snapshot) every
+    /// `segments` segments, as a camera watching a busy scene would.
+    pub fn with_motion_every(mut self, segments: u64) -> Simulator {
+        if let Some(shared) = Arc::get_mut(&mut self.shared) {
+            shared.motion_every = Some(segments.max(1));
+        }
+        self
     }
 
     /// The live statistics; they keep counting while [`Simulator::run`] runs.

@@ -7,6 +7,9 @@
 
 use crate::fmp4::{split_file, Fmp4Error};
 
+/// A JPEG of the clip's first frame (640×360), the simulated camera's event snapshot.
+pub const DEMO_SNAPSHOT: &[u8] = include_bytes!("../demo/demo-snapshot.jpg");
+
 /// The demo clip: 12 s of 1280x720 25 fps H.264 (main) with mono 48 kHz
 /// AAC-LC, as fragmented MP4 with one fragment per 2 s GOP.
 pub const DEMO_CLIP: &[u8] = include_bytes!("../demo/demo-h264-aac.mp4");

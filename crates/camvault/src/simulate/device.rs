@@ -138,6 +138,8 @@ pub(super) struct Shared {
     pub(super) clip: Clip,
     /// Counters the caller reads.
     pub(super) stats: Arc<SimStats>,
+    /// Raise a motion event (with a snapshot) every this many segments.
+    pub(super) motion_every: Option<u64>,
 }
 
 /// One simulated camera and its connection state.
@@ -390,6 +392,30 @@ impl Device {
         });
     }
 
+    /// Reports a motion event at `at` with the demo snapshot; a failure is
+    /// only logged, as a camera would drop an alert it could not send.
+    async fn raise_motion(&mut self, at: Timestamp) {
+        let Ok(token) = self.token().await else {
+            return;
+        };
+        let event = json!({"type": "motion", "at_ms": at.ms(), "score": 0.9, "labels": ["demo"]});
+        let form = reqwest::multipart::Form::new()
+            .text("event", event.to_string())
+            .part(
+                "snapshot",
+                reqwest::multipart::Part::bytes(media::demo::DEMO_SNAPSHOT).file_name("snapshot.jpg"),
+            );
+        let req = self
+            .shared
+            .client
+            .post(self.url("/api/v1/device/events"))
+            .bearer_auth(token)
+            .multipart(form);
+        if let Err(p) = self.send(req).await {
+            tracing::debug!(serial = %self.serial, problem = ?p, "motion event not sent");
+        }
+    }
+
     /// Runs until the stop signal.
     pub(super) async fn run(mut self) {
         // A run tag keeps segment ids unique across runs of the same camera:
@@ -453,6 +479,10 @@ impl Device {
                         .stats
                         .stored(self.index, bytes.len() as u64, latency);
                     self.note_rate(bytes.len(), latency);
+                    if self.shared.motion_every.is_some_and(|n| k % n.max(1) == 0) {
+                        self.raise_motion(next.plus(self.shared.clip.segment / 2))
+                            .await;
+                    }
                 }
                 Outcome::Refused(code) => {
                     tracing::debug!(serial = %self.serial, code = %code, "segment refused; dropped");

@@ -530,3 +530,31 @@ async fn serve_demo_shows_a_recording_camera_within_seconds() {
         terminate(child).await;
     }
 }
+
+#[tokio::test]
+async fn a_simulated_camera_can_raise_motion_events_with_snapshots() {
+    let app = TestApp::spawn().await;
+    app.provision(1).await;
+    let owner = app.person("owner", Role::User).await;
+    let id = owner.bind(1).await;
+    let sim = simulator(&app, 1, Pacing::Fast).with_motion_every(2);
+    run_until(sim, "six segments", Duration::from_secs(30), |s| {
+        s.cameras()[0].stored >= 6
+    })
+    .await;
+    let now = app.now_ms();
+    let events: Vec<Value> = owner
+        .get(&format!(
+            "/api/v1/cameras/{id}/events?from={}&to={}",
+            now - 3 * 86_400_000,
+            now + 60_000
+        ))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(events.len() >= 3, "{events:?}");
+    assert!(events.iter().all(|e| e["type"] == "motion" && e["labels"] == json!(["demo"])));
+    let snap = owner.bytes(events[0]["snapshot_url"].as_str().unwrap()).await;
+    assert_eq!(snap, media::demo::DEMO_SNAPSHOT);
+}
