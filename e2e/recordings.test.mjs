@@ -5,7 +5,9 @@
 // link serves an MP4, and an H.265 camera (provisioned with the CLI, bound on
 // /cameras/add, fed an ffmpeg-made init and segments through the device API)
 // shows the "cannot play H.265" message instead of a black box. Finally the
-// cameras grid plays the demo camera's tile and marks the H.265 tile.
+// cameras grid plays the demo camera's tile and marks the H.265 tile. An
+// event the H.265 camera reports appears on its open page within 2 s, and
+// clicking a demo motion event plays its clip.
 //
 // Debian's Chromium plays H.264/AAC through MediaSource but not H.265, which
 // is what the H.265 step relies on.
@@ -21,7 +23,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Harness, bodyText, expectPath, plain, serverBin, submitFormWith, watch } from './harness.mjs';
+import { Harness, bodyText, expectPath, plain, repoRoot, serverBin, submitFormWith, watch } from './harness.mjs';
 
 const CLI_TIMEOUT_MS = 60_000;
 const FFMPEG_TIMEOUT_MS = 120_000;
@@ -47,6 +49,8 @@ const SHOTS = [
   'recordings-03-h265-add.png',
   'recordings-04-h265-unsupported.png',
   'recordings-05-grid.png',
+  'recordings-06-event-live.png',
+  'recordings-07-event-clip.png',
   'recordings-failure.png',
 ];
 
@@ -59,6 +63,7 @@ const serverErrors = [];
 let demoCameraPath; // /cameras/{id} of DEMO-0001
 let demoCameraId;
 let h265CameraId;
+let h265Token;
 
 /** Keeps a measurement for the failure report and prints it. */
 function note(line) {
@@ -397,6 +402,7 @@ test('an H.265 camera says the browser cannot play it', { timeout: 240_000 }, as
     const tok = await api('POST', '/api/v1/device/token', { body: { serial: H265_SERIAL, secret: H265_SECRET } });
     assert.equal(tok.status, 201, `device token: ${JSON.stringify(tok.body)}`);
     const token = tok.body.token;
+    h265Token = token;
     const init = await api('PUT', '/api/v1/device/init', { token, body: media.init, type: 'video/mp4' });
     assert.ok([200, 201].includes(init.status), `init upload: ${init.status} ${JSON.stringify(init.body)}`);
     const initId = init.body.init_id;
@@ -430,6 +436,53 @@ test('an H.265 camera says the browser cannot play it', { timeout: 240_000 }, as
     await page.waitForFunction(() => Number(document.getElementById('viewer').dataset.spans) >= 1, null, { timeout: 30_000 });
     assert.ok(await page.locator('#download').getAttribute('href'), 'the H.265 recording has a download link');
     await h.shot(page, 'recordings-04-h265-unsupported.png');
+  });
+});
+
+test('a new event appears on the open camera page within 2 s', { timeout: 60_000 }, async () => {
+  await h.withDiagnostics(async () => {
+    // The H.265 camera's page is open; its camera now reports a person.
+    const items = page.locator('#event-list li.event');
+    const before = await items.count();
+    const snapshot = fs.readFileSync(path.join(repoRoot, 'crates', 'media', 'demo', 'demo-snapshot.jpg'));
+    const form = new FormData();
+    form.append('event', JSON.stringify({ type: 'person', at_ms: Date.now(), labels: ['e2e'] }));
+    form.append('snapshot', new Blob([snapshot], { type: 'image/jpeg' }), 'snapshot.jpg');
+    const sent = Date.now();
+    const res = await fetch(`${h.base}/api/v1/device/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${h265Token}` },
+      body: form,
+    });
+    assert.equal(res.status, 201, `event: ${await res.text()}`);
+    await page.waitForFunction((n) => document.querySelectorAll('#event-list li.event').length > n, before, { timeout: 10_000 });
+    const took = Date.now() - sent;
+    note(`event on the page ${took} ms after the camera sent it`);
+    assert.ok(took < 2000, `the event took ${took} ms to appear`);
+    const first = items.first();
+    assert.match(await first.innerText(), /person/);
+    await first.locator('img').waitFor({ state: 'visible', timeout: 10_000 });
+    assert.ok(await first.locator('img').evaluate((img) => img.complete && img.naturalWidth === 640), 'the snapshot loads');
+    await h.shot(page, 'recordings-06-event-live.png');
+  });
+});
+
+test('clicking an event plays its clip', { timeout: 180_000 }, async () => {
+  await h.withDiagnostics(async () => {
+    const res = await page.goto(`${h.base}${demoCameraPath}`);
+    assert.equal(res.status(), 200, `GET ${demoCameraPath}`);
+    // The demo camera reports motion every 20 s; the list updates by itself.
+    const play = page.locator('#event-list button[data-play]').first();
+    await play.waitFor({ state: 'visible', timeout: 60_000 });
+    // Its clip must be recorded: the event is 1 s into a segment and the
+    // clip runs 15 s after it.
+    const at = Number(await play.getAttribute('data-play'));
+    const wait = at + 8_000 - Date.now();
+    if (wait > 0) await page.waitForTimeout(wait);
+    await play.click();
+    await page.waitForFunction(() => document.getElementById('viewer').dataset.mode === 'playback', null, { timeout: 10_000 });
+    await assertPlays('#video', 'event clip');
+    await h.shot(page, 'recordings-07-event-clip.png');
   });
 });
 

@@ -276,6 +276,7 @@ impl App {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let purge = crate::jobs::spawn_purge(
             self.core.recordings.clone(),
+            self.core.events.clone(),
             self.purge_every,
             stopped.clone(),
         );

@@ -3,13 +3,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use domain::events::Events;
 use domain::recordings::Recordings;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-/// Runs the retention purge every `every` until `stop` turns true.
+/// Runs the retention purge (recordings, then events) every `every` until
+/// `stop` turns true.
 pub fn spawn_purge(
     recordings: Arc<Recordings>,
+    events: Arc<Events>,
     every: Duration,
     mut stop: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
@@ -32,6 +35,11 @@ pub fn spawn_purge(
                 Ok(_) => {}
                 // The next run retries; purging is idempotent.
                 Err(e) => tracing::error!(error = %e, "retention purge failed"),
+            }
+            match events.purge(recordings.config().retention_days).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(events = n, "expired events purged"),
+                Err(e) => tracing::error!(error = %e, "event purge failed"),
             }
         }
     })

@@ -501,3 +501,29 @@ async fn the_camera_page_lists_events_and_saves_alert_choices() {
         json!({"all": true, "in_app": false, "email": true, "push": false})
     );
 }
+
+#[tokio::test]
+async fn events_and_snapshots_past_retention_are_purged() {
+    let app = TestApp::spawn_with(|c| c.session_idle_days = 365).await;
+    let cam = recording_camera(&app).await;
+    report(&app, &cam.token, motion(&app), Some(SNAPSHOT)).await;
+    assert_eq!(files_under(&app.config.blob_dir().join("events")).len(), 1);
+    app.advance(Duration::from_secs(29 * 86_400));
+    assert_eq!(app.events.purge(30).await.unwrap(), 0);
+    app.advance(Duration::from_secs(2 * 86_400));
+    assert_eq!(app.events.purge(30).await.unwrap(), 1);
+    assert!(files_under(&app.config.blob_dir().join("events")).is_empty());
+    let now = app.now_ms();
+    let list: Vec<Value> = cam
+        .owner
+        .get(&cam.path(&format!(
+            "/events?from={}&to={}",
+            now - 40 * 86_400_000,
+            now
+        )))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(list.is_empty());
+}

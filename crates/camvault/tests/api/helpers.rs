@@ -28,6 +28,8 @@ pub struct TestApp {
     pub accounts: Arc<domain::accounts::Accounts>,
     /// The recording service (purge, reconciliation, keys).
     pub recordings: Arc<domain::recordings::Recordings>,
+    /// The events service (purge).
+    pub events: Arc<domain::events::Events>,
     /// The configuration the server runs with.
     pub config: Config,
     /// CSRF token of the client's current session.
@@ -84,6 +86,7 @@ impl TestApp {
         let base = format!("http://{}", app.local_addr());
         let accounts = app.core().accounts.clone();
         let recordings = app.core().recordings.clone();
+        let events = app.core().events.clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
             app.run(async {
@@ -99,6 +102,7 @@ impl TestApp {
             outbox,
             accounts,
             recordings,
+            events,
             config,
             csrf: std::sync::Mutex::new(None),
             shutdown: Some(tx),

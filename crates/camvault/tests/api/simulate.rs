@@ -554,7 +554,11 @@ async fn a_simulated_camera_can_raise_motion_events_with_snapshots() {
         .await
         .unwrap();
     assert!(events.len() >= 3, "{events:?}");
-    assert!(events.iter().all(|e| e["type"] == "motion" && e["labels"] == json!(["demo"])));
-    let snap = owner.bytes(events[0]["snapshot_url"].as_str().unwrap()).await;
+    assert!(events
+        .iter()
+        .all(|e| e["type"] == "motion" && e["labels"] == json!(["demo"])));
+    let snap = owner
+        .bytes(events[0]["snapshot_url"].as_str().unwrap())
+        .await;
     assert_eq!(snap, media::demo::DEMO_SNAPSHOT);
 }

@@ -204,3 +204,33 @@ impl Events {
         self.store.deliveries(who, limit.clamp(1, 500)).await
     }
 }
+
+impl Events {
+    /// Deletes events (and their snapshots) older than their camera's
+    /// retention, `default_days` unless the camera says otherwise; returns
+    /// how many. Snapshots go first, so a crash leaves rows without
+    /// pictures, never pictures without rows.
+    pub async fn purge(&self, default_days: i64) -> Result<u64> {
+        let now = self.clock.now();
+        let mut removed = 0;
+        for (camera, days) in self.store.cameras_with_events().await? {
+            let days = days.unwrap_or(default_days).max(1);
+            let cutoff = now.minus(std::time::Duration::from_secs(days as u64 * 86_400));
+            loop {
+                let batch = self.store.events_before(camera, cutoff, 500).await?;
+                if batch.is_empty() {
+                    break;
+                }
+                for e in &batch {
+                    if let Some(key) = &e.snapshot_key {
+                        self.blobs.delete(key).await?;
+                    }
+                }
+                let ids: Vec<i64> = batch.iter().map(|e| e.id).collect();
+                self.store.delete_events(&ids).await?;
+                removed += ids.len() as u64;
+            }
+        }
+        Ok(removed)
+    }
+}

@@ -52,6 +52,17 @@ pub trait EventStore: Send + Sync {
     async fn log_delivery(&self, delivery: &Delivery) -> Result<()>;
     /// A person's latest deliveries, newest first.
     async fn deliveries(&self, account: AccountId, limit: i64) -> Result<Vec<Delivery>>;
+    /// Cameras that have events, with their retention in days (None = default).
+    async fn cameras_with_events(&self) -> Result<Vec<(CameraId, Option<i64>)>>;
+    /// Up to `limit` events of `camera` before `before`, oldest first.
+    async fn events_before(
+        &self,
+        camera: CameraId,
+        before: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<Event>>;
+    /// Deletes event rows (their snapshots are deleted first by the caller).
+    async fn delete_events(&self, ids: &[i64]) -> Result<()>;
     /// Events matching a search, newest first.
     async fn search_events(&self, query: &EventQuery) -> Result<Vec<Event>>;
     /// Remembers a search text.

@@ -222,6 +222,50 @@ impl EventStore for SqlStore {
             .map_err(storage))
     }
 
+    async fn cameras_with_events(&self) -> Result<Vec<(CameraId, Option<i64>)>> {
+        let rows: Vec<(i64, Option<i64>)> = on_db!(&self.db, p => sqlx::query_as(
+                "SELECT DISTINCT e.camera_id, c.retention_days FROM events e \
+                 JOIN cameras c ON c.id = e.camera_id ORDER BY e.camera_id")
+            .fetch_all(p)
+            .await
+            .map_err(storage)?);
+        Ok(rows.into_iter().map(|(c, d)| (CameraId(c), d)).collect())
+    }
+
+    async fn events_before(
+        &self,
+        camera: CameraId,
+        before: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<Event>> {
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE camera_id = $1 AND at_ms < $2 \
+             ORDER BY at_ms, id LIMIT $3"
+        );
+        let rows: Vec<EventRow> = on_db!(&self.db, p => sqlx::query_as(&sql)
+            .bind(camera.0)
+            .bind(before.ms())
+            .bind(limit)
+            .fetch_all(p)
+            .await
+            .map_err(storage)?);
+        Ok(rows.into_iter().map(Event::from).collect())
+    }
+
+    async fn delete_events(&self, ids: &[i64]) -> Result<()> {
+        on_db_write!(&self.db, p => {
+            let mut tx = p.begin().await.map_err(storage)?;
+            for id in ids {
+                sqlx::query("DELETE FROM events WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(storage)?;
+            }
+            tx.commit().await.map_err(storage)
+        })
+    }
+
     async fn search_events(&self, q: &EventQuery) -> Result<Vec<Event>> {
         if q.scope.is_empty() {
             return Ok(Vec::new());
