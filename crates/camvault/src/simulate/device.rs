@@ -403,7 +403,8 @@ impl Device {
             .text("event", event.to_string())
             .part(
                 "snapshot",
-                reqwest::multipart::Part::bytes(media::demo::DEMO_SNAPSHOT).file_name("snapshot.jpg"),
+                reqwest::multipart::Part::bytes(media::demo::DEMO_SNAPSHOT)
+                    .file_name("snapshot.jpg"),
             );
         let req = self
             .shared
