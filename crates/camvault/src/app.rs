@@ -15,7 +15,7 @@ use domain::cameras::{Cameras, CamerasDeps};
 use domain::clock::{Clock, SystemClock};
 use domain::events::{Events, EventsConfig, EventsDeps};
 use domain::notify::Outbox;
-use domain::ports::Sender;
+use domain::ports::{AlertSink, Sender};
 use domain::recordings::{Recordings, RecordingsConfig, RecordingsDeps};
 use store::{LocalBlobStore, SqlStore};
 use tokio::net::TcpListener;
@@ -147,6 +147,8 @@ impl Core {
             recordings_config(config),
         );
         let recordings = Arc::new(recordings);
+        // Integrations that hear of every alerting event; each adds itself here.
+        let sinks: Vec<Arc<dyn AlertSink>> = vec![];
         let events = Events::new(
             EventsDeps {
                 store: shared.clone(),
@@ -157,6 +159,7 @@ impl Core {
                 cameras: cameras.clone(),
                 recordings: recordings.clone(),
                 email: email.clone(),
+                sinks,
                 clock: deps.clock.clone(),
             },
             EventsConfig {

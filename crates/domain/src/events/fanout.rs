@@ -43,6 +43,7 @@ impl Events {
             has_snapshot: event.snapshot_key.is_some(),
             stored: Some(Instant::now()),
         };
+        self.spawn_sinks(camera, event);
         let mut alerted = false;
         for who in recipients {
             let prefs = self.preferences_of(who, camera.id).await?;
@@ -67,6 +68,19 @@ impl Events {
             self.store.set_alerted(event.id).await?;
         }
         Ok(alerted)
+    }
+
+    /// Hands the event to every integration in the background: a slow
+    /// webhook or broker must not hold up the camera or the other alerts.
+    fn spawn_sinks(&self, camera: &Camera, event: &Event) {
+        for sink in &self.sinks {
+            let (sink, camera, event) = (sink.clone(), camera.clone(), event.clone());
+            tokio::spawn(async move {
+                if let Err(e) = sink.event(&camera, &event).await {
+                    tracing::warn!(sink = sink.name(), camera = %camera.id, error = %e, "integration delivery failed");
+                }
+            });
+        }
     }
 
     async fn log(

@@ -22,7 +22,9 @@ use serde::{Deserialize, Serialize};
 use crate::cameras::Cameras;
 use crate::clock::{Clock, Timestamp};
 use crate::ids::{AccountId, CameraId};
-use crate::ports::{AccountStore, AuditStore, BlobStore, EventStore, Sender, ShareStore};
+use crate::ports::{
+    AccountStore, AlertSink, AuditStore, BlobStore, EventStore, Sender, ShareStore,
+};
 use crate::recordings::Recordings;
 use crate::{Error, Result};
 
@@ -149,6 +151,8 @@ pub struct EventsDeps {
     pub recordings: Arc<Recordings>,
     /// Email for alert mails.
     pub email: Arc<dyn Sender>,
+    /// Integrations that hear of every alerting event (webhooks, MQTT).
+    pub sinks: Vec<Arc<dyn AlertSink>>,
     /// Time.
     pub clock: Arc<dyn Clock>,
 }
@@ -163,6 +167,7 @@ pub struct Events {
     cameras: Arc<Cameras>,
     recordings: Arc<Recordings>,
     email: Arc<dyn Sender>,
+    sinks: Vec<Arc<dyn AlertSink>>,
     clock: Arc<dyn Clock>,
     config: EventsConfig,
     hub: hub::AlertHub,
@@ -180,6 +185,7 @@ impl Events {
             cameras: deps.cameras,
             recordings: deps.recordings,
             email: deps.email,
+            sinks: deps.sinks,
             clock: deps.clock,
             config,
             hub: hub::AlertHub::default(),

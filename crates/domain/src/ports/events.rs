@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use crate::clock::Timestamp;
 use crate::events::prefs::{AlertSettings, Delivery};
 use crate::events::search::EventQuery;
+use crate::cameras::Camera;
 use crate::events::Event;
 use crate::ids::{AccountId, CameraId};
 use crate::Result;
@@ -75,4 +76,16 @@ pub trait EventStore: Send + Sync {
     async fn search_history_enabled(&self, account: AccountId) -> Result<bool>;
     /// Switches remembering searches.
     async fn set_search_history(&self, account: AccountId, enabled: bool) -> Result<()>;
+}
+
+/// An integration that hears of every event of cameras whose alerts are on
+/// (webhooks, MQTT): called once per event, in the background, after the
+/// event is stored. Implementations decide which accounts subscribed and
+/// log their own deliveries; an error is logged and never reaches the camera.
+#[async_trait]
+pub trait AlertSink: Send + Sync {
+    /// A short name for logs, e.g. `webhook`.
+    fn name(&self) -> &'static str;
+    /// Delivers one event of `camera` (whose owner is `event.account_id`).
+    async fn event(&self, camera: &Camera, event: &Event) -> Result<()>;
 }
