@@ -527,3 +527,49 @@ async fn events_and_snapshots_past_retention_are_purged() {
         .unwrap();
     assert!(list.is_empty());
 }
+
+#[tokio::test]
+async fn the_alerts_page_saves_quiet_hours_and_refuses_bad_ones() {
+    let app = TestApp::spawn().await;
+    let p = app.person("sleeper", Role::User).await;
+    let page = p.text("/alerts").await;
+    crate::helpers::assert_no_inline_script("/alerts", &page);
+    let resp = p
+        .submit_form(
+            &page,
+            "/alerts",
+            &[
+                ("quiet", "on"),
+                ("quiet_start", "22:30"),
+                ("quiet_end", "06:45"),
+                ("time_zone", "Europe/Berlin"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let s: Value = p
+        .get("/api/v1/me/alert-settings")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        s,
+        json!({"quiet_start": "22:30", "quiet_end": "06:45", "time_zone": "Europe/Berlin", "snapshot_in_email": false})
+    );
+    let page = p.text("/alerts").await;
+    let resp = p
+        .submit_form(
+            &page,
+            "/alerts",
+            &[
+                ("quiet", "on"),
+                ("quiet_start", "22:30"),
+                ("quiet_end", "06:45"),
+                ("time_zone", "Mars/Olympus"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert!(resp.text().await.unwrap().contains("time zone"));
+}

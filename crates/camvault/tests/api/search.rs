@@ -248,3 +248,37 @@ async fn search_history_is_kept_only_to_offer_it_and_can_be_cleared_or_switched_
         "switching off forgets, and keeps nothing new"
     );
 }
+
+#[tokio::test]
+async fn the_search_page_finds_events_and_manages_history() {
+    let app = TestApp::spawn().await;
+    app.provision(1).await;
+    let owner = app.person("owner", Role::User).await;
+    let id = owner.bind(1).await;
+    owner
+        .patch(&format!("/api/v1/cameras/{id}"), json!({"name": "Garden"}))
+        .await;
+    let token = app.device_token(1).await;
+    event(&app, &token, "animal", app.now_ms() - 1_000, &["fox"]).await;
+
+    let page = owner.text("/search?q=fox&days=1").await;
+    crate::helpers::assert_no_inline_script("/search", &page);
+    assert!(page.contains("id=\"search-results\""), "{page}");
+    assert!(
+        page.contains(">Garden</a>") && page.contains("<strong>animal</strong>"),
+        "{page}"
+    );
+    let page = owner.text("/search").await;
+    assert!(
+        page.contains("<option value=\"fox\">"),
+        "recent searches are offered: {page}"
+    );
+
+    let resp = owner.submit_form(&page, "/search/history/off", &[]).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let page = owner.text("/search").await;
+    assert!(!page.contains("<option value=\"fox\">"));
+    assert!(page.contains("Your searches are not kept."));
+    let h: Value = owner.get("/api/v1/me/searches").await.json().await.unwrap();
+    assert_eq!(h, json!({"enabled": false, "recent": []}));
+}

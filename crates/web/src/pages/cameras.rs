@@ -10,6 +10,7 @@
 //! `firmware` the administrators' firmware manifests. Shared here: the route
 //! table, the sub-navigation and the full-page error.
 
+mod alerts;
 mod claims;
 mod events;
 mod firmware;
@@ -19,6 +20,7 @@ mod mine;
 mod network;
 mod registry;
 mod schedule;
+mod search;
 mod settings;
 mod sharing;
 mod viewer;
@@ -65,6 +67,11 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/cameras/{id}/unbind", post(settings::unbind_post))
         .route("/cameras/{id}/alerts", post(events::alerts_post))
+        .route("/alerts", get(alerts::alerts_get).post(alerts::alerts_post))
+        .route("/search", get(search::search_get))
+        .route("/search/history/clear", post(search::history_clear_post))
+        .route("/search/history/off", post(search::history_off_post))
+        .route("/search/history/on", post(search::history_on_post))
         .route("/cameras/{id}/sharing", get(sharing::sharing_get))
         .route("/cameras/{id}/sharing/invite", post(sharing::invite_post))
         .route("/cameras/{id}/sharing/revoke", post(sharing::revoke_post))
@@ -108,6 +115,8 @@ enum Here {
     Devices,
     ClaimsQueue,
     Firmware,
+    Search,
+    Alerts,
     Elsewhere,
 }
 
@@ -131,6 +140,10 @@ fn subnav(user: &PageUser, here: Here) -> Markup {
             (link("/invitations", "Invitations", Here::Invitations))
             " · "
             (link("/claims", "Claims", Here::Claims))
+            " · "
+            (link("/search", "Search", Here::Search))
+            " · "
+            (link("/alerts", "Alerts", Here::Alerts))
             @if is_admin(user) {
                 " · "
                 (link("/admin/devices", "Devices", Here::Devices))
