@@ -2,10 +2,10 @@
 
 use async_trait::async_trait;
 
+use crate::cameras::Camera;
 use crate::clock::Timestamp;
 use crate::events::prefs::{AlertSettings, Delivery};
 use crate::events::search::EventQuery;
-use crate::cameras::Camera;
 use crate::events::Event;
 use crate::ids::{AccountId, CameraId};
 use crate::Result;
