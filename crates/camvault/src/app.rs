@@ -13,6 +13,7 @@ use domain::accounts::secrets::Secrets;
 use domain::accounts::{Accounts, AccountsConfig, AccountsDeps};
 use domain::cameras::{Cameras, CamerasDeps};
 use domain::clock::{Clock, SystemClock};
+use domain::events::webhooks::{Webhooks, WebhooksConfig, WebhooksDeps};
 use domain::events::{Events, EventsConfig, EventsDeps};
 use domain::notify::Outbox;
 use domain::ports::{AlertSink, Sender};
@@ -59,6 +60,10 @@ pub struct Core {
     pub events: Arc<Events>,
     /// The blob store.
     pub blobs: Arc<LocalBlobStore>,
+    /// Event webhooks (queued by every build, sent by the server's job).
+    pub webhooks: Arc<Webhooks>,
+    /// The MQTT publisher, when `mqtt_url` is set and this is the server.
+    pub mqtt: Option<Arc<delivery::MqttPublisher>>,
 }
 
 fn email_sender(config: &Config) -> anyhow::Result<Arc<dyn Sender>> {
@@ -92,6 +97,48 @@ fn sms_sender(config: &Config) -> anyhow::Result<Arc<dyn Sender>> {
     })
 }
 
+/// The MQTT publisher when `mqtt_url` is set. It reads event snapshots
+/// itself: the household opted in by configuring its broker, and each read
+/// is in the owner's access log.
+fn mqtt_publisher(
+    config: &Config,
+    snapshots: Arc<dyn domain::events::integration::SnapshotReader>,
+) -> anyhow::Result<Option<Arc<delivery::MqttPublisher>>> {
+    let Some(url) = config.mqtt_url.as_deref() else {
+        return Ok(None);
+    };
+    let publisher = delivery::MqttPublisher::connect(
+        url,
+        &config.mqtt_prefix,
+        &config.mqtt_discovery_prefix,
+        snapshots,
+    )?;
+    Ok(Some(Arc::new(publisher)))
+}
+
+/// Web Push: the VAPID key is derived from the master key, so browsers'
+/// subscriptions stay valid across restarts without a key file of its own.
+fn push_deps(
+    config: &Config,
+    key: &crypto::MasterKey,
+    store: Arc<SqlStore>,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<domain::events::push::PushDeps> {
+    let vapid = crypto::webpush::VapidKey::derive(&key.derive("web push vapid"));
+    Ok(domain::events::push::PushDeps {
+        store,
+        sender: Arc::new(delivery::WebPushSender::new(
+            vapid,
+            &config.push_contact,
+            clock,
+        )?),
+        settings: domain::events::push::PushSettings {
+            allow_insecure_endpoints: config.push_allow_insecure_endpoints,
+            ..Default::default()
+        },
+    })
+}
+
 fn recordings_config(config: &Config) -> RecordingsConfig {
     RecordingsConfig {
         retention_days: config.retention_days.max(1),
@@ -104,8 +151,15 @@ fn recordings_config(config: &Config) -> RecordingsConfig {
 }
 
 impl Core {
-    /// Connects storage (running migrations) and builds the services.
+    /// Connects storage (running migrations) and builds the services,
+    /// without integrations: a one-off command must not speak for the
+    /// server on the household's broker.
     pub async fn build(config: &Config, deps: Deps) -> anyhow::Result<Core> {
+        Self::assemble(config, deps, false).await
+    }
+
+    /// Like [`Core::build`]; `integrations` adds MQTT for the server.
+    async fn assemble(config: &Config, deps: Deps, integrations: bool) -> anyhow::Result<Core> {
         let key = master_key::load_or_create(&config.master_key_file())?;
         let store = SqlStore::connect(&config.database_url())
             .await
@@ -148,7 +202,32 @@ impl Core {
         );
         let recordings = Arc::new(recordings);
         // Integrations that hear of every alerting event; each adds itself here.
-        let sinks: Vec<Arc<dyn AlertSink>> = vec![];
+        let mut sinks: Vec<Arc<dyn AlertSink>> = vec![];
+        let webhooks = Arc::new(Webhooks::new(
+            WebhooksDeps {
+                store: shared.clone(),
+                cameras: shared.clone(),
+                poster: Arc::new(delivery::HttpPoster::new()?),
+                clock: deps.clock.clone(),
+                secret_key: key.derive("webhook secrets"),
+            },
+            WebhooksConfig::default(),
+        ));
+        sinks.push(webhooks.clone());
+        let snapshots = Arc::new(domain::events::integration::IntegrationSnapshots::new(
+            blobs.clone(),
+            recordings.clone(),
+            shared.clone(),
+            deps.clock.clone(),
+        ));
+        let mqtt = if integrations {
+            mqtt_publisher(config, snapshots)?
+        } else {
+            None
+        };
+        if let Some(mqtt) = &mqtt {
+            sinks.push(mqtt.clone());
+        }
         let events = Events::new(
             EventsDeps {
                 store: shared.clone(),
@@ -160,6 +239,7 @@ impl Core {
                 recordings: recordings.clone(),
                 email: email.clone(),
                 sinks,
+                push: push_deps(config, &key, shared.clone(), deps.clock.clone())?,
                 clock: deps.clock.clone(),
             },
             EventsConfig {
@@ -187,6 +267,8 @@ impl Core {
             recordings,
             events: Arc::new(events),
             blobs,
+            webhooks,
+            mqtt,
         })
     }
 }
@@ -194,12 +276,16 @@ impl Core {
 /// How often upload statistics are written out.
 const UPLOAD_STATS_EVERY: Duration = Duration::from_secs(5);
 
+/// How often due webhook deliveries (retries) are looked for.
+const WEBHOOKS_EVERY: Duration = Duration::from_secs(1);
+
 /// A bound, ready-to-run server.
 pub struct App {
     core: Core,
     clock: Arc<dyn Clock>,
     purge_every: Duration,
     rtsp_rescan: Duration,
+    mqtt_every: Duration,
     listener: TcpListener,
     router: axum::Router,
     addr: SocketAddr,
@@ -209,7 +295,7 @@ impl App {
     /// Builds everything and binds the listening socket.
     pub async fn build(config: &Config, deps: Deps) -> anyhow::Result<App> {
         let clock = deps.clock.clone();
-        let core = Core::build(config, deps).await?;
+        let core = Core::assemble(config, deps, true).await?;
         let public_url = match &config.public_url {
             Some(u) => Some(url::Url::parse(u).context("public_url is not a URL")?),
             None => None,
@@ -225,6 +311,7 @@ impl App {
             cameras: core.cameras.clone(),
             recordings: core.recordings.clone(),
             events: core.events.clone(),
+            webhooks: core.webhooks.clone(),
             blobs: core.blobs.clone(),
             settings: Arc::new(settings),
         });
@@ -251,6 +338,7 @@ impl App {
             clock,
             purge_every: Duration::from_secs(config.purge_interval_secs),
             rtsp_rescan: Duration::from_secs(config.rtsp_rescan_secs),
+            mqtt_every: Duration::from_secs(config.mqtt_state_interval_secs),
             listener,
             router,
             addr,
@@ -288,6 +376,19 @@ impl App {
             UPLOAD_STATS_EVERY,
             stopped.clone(),
         );
+        let mqtt = self.core.mqtt.clone().map(|mqtt| {
+            crate::jobs::spawn_mqtt_state(
+                self.core.cameras.clone(),
+                mqtt,
+                self.mqtt_every,
+                stopped.clone(),
+            )
+        });
+        let webhooks = crate::jobs::spawn_webhooks(
+            self.core.webhooks.clone(),
+            WEBHOOKS_EVERY,
+            stopped.clone(),
+        );
         let pulls = crate::rtsp_ingest::spawn(
             crate::rtsp_ingest::PullDeps {
                 cameras: self.core.cameras.clone(),
@@ -306,6 +407,11 @@ impl App {
         let _ = purge.await;
         let _ = pulls.await;
         let _ = uploads.await;
+        let _ = webhooks.await;
+        if let Some(mqtt) = mqtt {
+            // Says camvault is offline on the broker before the process ends.
+            let _ = mqtt.await;
+        }
         self.core.store.close().await;
         Ok(())
     }

@@ -40,6 +40,10 @@ pub struct Config {
     pub sms_webhook_url: Option<String>,
     /// Extra header for the SMS gateway, `Name: value`.
     pub sms_webhook_header: Option<String>,
+    /// Web Push contact (the VAPID `sub`), a `mailto:` or `https:` URL.
+    pub push_contact: String,
+    /// Accept `http://` push endpoints on loopback (tests only).
+    pub push_allow_insecure_endpoints: bool,
     /// Log format: `text` or `json`.
     pub log_format: String,
     /// Days recordings are kept unless a camera's owner sets otherwise.
@@ -56,6 +60,14 @@ pub struct Config {
     pub rtsp_rescan_secs: u64,
     /// Seconds after an alert during which a camera sends no more email or push.
     pub alert_cooldown_secs: u64,
+    /// MQTT broker for events and camera state, e.g. `mqtt://user:pass@127.0.0.1:1883`; none is off.
+    pub mqtt_url: Option<String>,
+    /// Topic prefix of camvault's MQTT messages.
+    pub mqtt_prefix: String,
+    /// Topic prefix of Home Assistant MQTT discovery.
+    pub mqtt_discovery_prefix: String,
+    /// Seconds between publications of every camera's state to MQTT.
+    pub mqtt_state_interval_secs: u64,
 }
 
 impl Default for Config {
@@ -75,6 +87,8 @@ impl Default for Config {
             delivery_sms: "console".into(),
             sms_webhook_url: None,
             sms_webhook_header: None,
+            push_contact: "mailto:admin@localhost".into(),
+            push_allow_insecure_endpoints: false,
             log_format: "text".into(),
             retention_days: 30,
             account_quota_mb: 0,
@@ -83,6 +97,10 @@ impl Default for Config {
             purge_interval_secs: 300,
             rtsp_rescan_secs: 10,
             alert_cooldown_secs: 30,
+            mqtt_url: None,
+            mqtt_prefix: "camvault".into(),
+            mqtt_discovery_prefix: "homeassistant".into(),
+            mqtt_state_interval_secs: 30,
         }
     }
 }
@@ -104,6 +122,11 @@ impl std::fmt::Debug for Config {
             .field("delivery_sms", &self.delivery_sms)
             .field("sms_webhook_url", &redact(&self.sms_webhook_url))
             .field("sms_webhook_header", &redact(&self.sms_webhook_header))
+            .field("push_contact", &self.push_contact)
+            .field(
+                "push_allow_insecure_endpoints",
+                &self.push_allow_insecure_endpoints,
+            )
             .field("log_format", &self.log_format)
             .field("retention_days", &self.retention_days)
             .field("account_quota_mb", &self.account_quota_mb)
@@ -112,6 +135,10 @@ impl std::fmt::Debug for Config {
             .field("purge_interval_secs", &self.purge_interval_secs)
             .field("rtsp_rescan_secs", &self.rtsp_rescan_secs)
             .field("alert_cooldown_secs", &self.alert_cooldown_secs)
+            .field("mqtt_url", &redact(&self.mqtt_url))
+            .field("mqtt_prefix", &self.mqtt_prefix)
+            .field("mqtt_discovery_prefix", &self.mqtt_discovery_prefix)
+            .field("mqtt_state_interval_secs", &self.mqtt_state_interval_secs)
             .finish()
     }
 }
@@ -158,6 +185,8 @@ const ENV_KEYS: &[&str] = &[
     "delivery_sms",
     "sms_webhook_url",
     "sms_webhook_header",
+    "push_contact",
+    "push_allow_insecure_endpoints",
     "log_format",
     "retention_days",
     "account_quota_mb",
@@ -166,6 +195,10 @@ const ENV_KEYS: &[&str] = &[
     "purge_interval_secs",
     "rtsp_rescan_secs",
     "alert_cooldown_secs",
+    "mqtt_url",
+    "mqtt_prefix",
+    "mqtt_discovery_prefix",
+    "mqtt_state_interval_secs",
 ];
 
 impl Config {
@@ -250,8 +283,10 @@ mod tests {
     fn debug_hides_credentials() {
         let c = Config {
             database_url: Some("postgres://u:secretpw@h/db".into()),
+            mqtt_url: Some("mqtt://ha:mqttpw@127.0.0.1:1883".into()),
             ..Config::default()
         };
         assert!(!format!("{c:?}").contains("secretpw"));
+        assert!(!format!("{c:?}").contains("mqttpw"));
     }
 }

@@ -3,6 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use delivery::MqttPublisher;
+use domain::cameras::{Camera, Cameras};
 use domain::events::Events;
 use domain::recordings::Recordings;
 use tokio::sync::watch;
@@ -65,6 +67,90 @@ pub fn spawn_upload_stats(
             }
             if last {
                 return;
+            }
+        }
+    })
+}
+
+/// Cameras read per page of the registry.
+const CAMERA_PAGE: i64 = 200;
+
+/// Publishes every bound camera's state and Home Assistant discovery to
+/// MQTT at once and then every `every`; when `stop` turns true, says
+/// camvault is offline and disconnects.
+pub fn spawn_mqtt_state(
+    cameras: Arc<Cameras>,
+    mqtt: Arc<MqttPublisher>,
+    every: Duration,
+    mut stop: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        // The first tick is immediate: the broker hears of every camera at start.
+        let mut tick = tokio::time::interval(every.max(Duration::from_secs(1)));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stop.changed() => {
+                    mqtt.shutdown().await;
+                    return;
+                }
+            }
+            // The next round retries; every publication is retained and idempotent.
+            if let Err(e) = publish_mqtt_state(&cameras, &mqtt).await {
+                tracing::warn!(error = %e, "MQTT camera state not published");
+            }
+        }
+    })
+}
+
+/// One round of [`spawn_mqtt_state`]: every bound camera with whether it is online.
+pub async fn publish_mqtt_state(cameras: &Cameras, mqtt: &MqttPublisher) -> domain::Result<()> {
+    let mut bound: Vec<(Camera, bool)> = Vec::new();
+    let mut offset = 0;
+    loop {
+        let page = cameras.registry(CAMERA_PAGE, offset).await?;
+        let full = page.len() as i64 == CAMERA_PAGE;
+        for camera in page.into_iter().filter(|c| c.owner.is_some()) {
+            let online = cameras.is_online(&camera);
+            bound.push((camera, online));
+        }
+        if !full {
+            break;
+        }
+        offset += CAMERA_PAGE;
+    }
+    mqtt.publish_cameras(&bound).await
+}
+
+/// Sends due webhook deliveries every `every`, and at once when new ones
+/// are queued, until `stop` turns true. An attempt in flight at shutdown
+/// finishes first; anything left is still queued in the database.
+pub fn spawn_webhooks(
+    webhooks: Arc<domain::events::webhooks::Webhooks>,
+    every: Duration,
+    mut stop: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every.max(Duration::from_millis(100)));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = webhooks.woken() => {}
+                _ = stop.changed() => return,
+            }
+            // Sent ones are rescheduled or done, so this drains what is due.
+            loop {
+                match webhooks.send_due().await {
+                    Ok(n) if n > 0 && !*stop.borrow() => continue,
+                    Ok(_) => break,
+                    // The next tick retries; deliveries stay queued.
+                    Err(e) => {
+                        tracing::error!(error = %e, "webhook deliveries failed");
+                        break;
+                    }
+                }
             }
         }
     })

@@ -24,6 +24,7 @@ pub enum Error {
 }
 
 pub mod blob;
+pub mod webpush;
 
 /// Wraps (encrypts) a key under a key-encryption key; `context` names the
 /// wrapped key (e.g. `account 42`), so a wrapped key cannot be swapped for

@@ -6,6 +6,7 @@
 //! test gets its own SQLite file in a temporary directory.
 
 pub mod ffprobe;
+pub mod mqtt;
 pub mod rtsp;
 pub mod sinks;
 

@@ -1,7 +1,7 @@
 //! Every route in one table, read top to bottom, and the layers around them.
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::http::{header, HeaderValue, Method};
+use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{delete, get, post, put};
@@ -9,9 +9,10 @@ use axum::Router;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::api::push;
 use crate::api::{
     accounts, admin, cameras, claims, device, events, health, ingest, live, openapi, recordings,
-    search, sessions, setup, sharing, tokens,
+    search, sessions, setup, sharing, tokens, webhooks,
 };
 use crate::error::ApiError;
 use crate::pages;
@@ -31,6 +32,8 @@ const INIT_LIMIT: usize = 256 * 1024;
 
 const STYLE_CSS: &str = include_str!("../assets/style.css");
 const PLAYER_JS: &str = include_str!("../assets/player.js");
+const PUSH_JS: &str = include_str!("../assets/push.js");
+const SERVICE_WORKER_JS: &str = include_str!("../assets/sw.js");
 const HLS_JS: &str = include_str!("../assets/vendor/hls.js/hls.light.min.js");
 const HLS_LICENSE: &str = include_str!("../assets/vendor/hls.js/LICENSE");
 
@@ -109,11 +112,20 @@ pub fn router(state: AppState) -> Router {
             get(events::preferences).put(events::set_preferences),
         )
         .route("/me/alerts/stream", get(events::stream))
+        .route("/push/vapid-public-key", get(push::vapid_public_key))
+        .route(
+            "/me/push-subscriptions",
+            post(push::subscribe).get(push::list),
+        )
+        .route("/me/push-subscriptions/{id}", delete(push::remove))
         .route(
             "/me/alert-settings",
             get(events::settings).put(events::save_settings),
         )
         .route("/me/alert-deliveries", get(events::deliveries))
+        .route("/me/webhooks", post(webhooks::create).get(webhooks::list))
+        .route("/me/webhooks/{id}", delete(webhooks::delete))
+        .route("/me/webhooks/{id}/deliveries", get(webhooks::deliveries))
         .route("/search", get(search::search))
         .route("/me/searches", get(search::history).delete(search::clear))
         .route("/me/search-settings", put(search::settings))
@@ -199,6 +211,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/docs", get(openapi::docs_page))
         .route("/assets/style.css", get(style_css))
         .route("/assets/player.js", get(|| script(PLAYER_JS)))
+        .route("/assets/push.js", get(|| script(PUSH_JS)))
+        .route("/sw.js", get(service_worker))
         .route("/assets/vendor/hls.light.min.js", get(|| script(HLS_JS)))
         .route(
             "/assets/vendor/hls.js.LICENSE.txt",
@@ -232,6 +246,20 @@ async fn script(body: &'static str) -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         body,
+    )
+}
+
+/// The Web Push service worker. It lives at the root so that its scope
+/// is the whole site (`Service-Worker-Allowed` says so explicitly), and is
+/// revalidated on every load so a fix reaches browsers at once.
+async fn service_worker() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+            (HeaderName::from_static("service-worker-allowed"), "/"),
+        ],
+        SERVICE_WORKER_JS,
     )
 }
 

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use domain::accounts::Accounts;
 use domain::cameras::Cameras;
+use domain::events::webhooks::Webhooks;
 use domain::events::Events;
 use domain::ports::BlobStore;
 use domain::recordings::Recordings;
@@ -19,6 +20,8 @@ pub struct AppState {
     pub recordings: Arc<Recordings>,
     /// The events and alerts service.
     pub events: Arc<Events>,
+    /// Event webhooks.
+    pub webhooks: Arc<Webhooks>,
     /// The blob store (checked by readiness).
     pub blobs: Arc<dyn BlobStore>,
     /// HTTP-level settings.

@@ -50,6 +50,10 @@ impl Events {
             if prefs.allows("in_app") {
                 self.hub.publish(who, alert.clone());
             }
+            // Before email, whose branch ends the iteration once mail is sent.
+            if prefs.allows("push") && self.push_alert(who, &alert, event.at, cooling).await? {
+                alerted = true;
+            }
             if prefs.allows("email") {
                 let settings = self.store.alert_settings(who).await?.unwrap_or_default();
                 let status = if cooling {

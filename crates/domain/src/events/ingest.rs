@@ -208,20 +208,9 @@ impl Events {
             .filter(|e| e.camera_id == camera && Some(e.account_id) == c.owner)
             .ok_or(Error::NotFound("event"))?;
         let key = e.snapshot_key.ok_or(Error::NotFound("snapshot"))?;
-        let sealed = self
-            .blobs
-            .get(&key)
+        let plain = super::integration::open_sealed(&*self.blobs, &self.recordings, &key)
             .await?
             .ok_or(Error::NotFound("snapshot"))?;
-        let header = crypto::blob::Header::parse(&sealed)
-            .map_err(|e| Error::Storage(format!("sealed snapshot: {e}")))?;
-        let kek = self
-            .recordings
-            .keys()
-            .media_key_by_id(&header.key_id)
-            .await?;
-        let plain = crypto::blob::open_blob(&kek, &sealed)
-            .map_err(|e| Error::Storage(format!("sealed snapshot: {e}")))?;
         self.audit
             .append(&AuditEntry {
                 actor: Some(who),

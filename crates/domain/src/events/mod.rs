@@ -11,8 +11,11 @@
 pub mod fanout;
 pub mod hub;
 pub mod ingest;
+pub mod integration;
 pub mod prefs;
+pub mod push;
 pub mod search;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -153,6 +156,8 @@ pub struct EventsDeps {
     pub email: Arc<dyn Sender>,
     /// Integrations that hear of every alerting event (webhooks, MQTT).
     pub sinks: Vec<Arc<dyn AlertSink>>,
+    /// Web Push: subscriptions, the sender, limits.
+    pub push: push::PushDeps,
     /// Time.
     pub clock: Arc<dyn Clock>,
 }
@@ -168,6 +173,7 @@ pub struct Events {
     recordings: Arc<Recordings>,
     email: Arc<dyn Sender>,
     sinks: Vec<Arc<dyn AlertSink>>,
+    push: push::PushDeps,
     clock: Arc<dyn Clock>,
     config: EventsConfig,
     hub: hub::AlertHub,
@@ -186,6 +192,7 @@ impl Events {
             recordings: deps.recordings,
             email: deps.email,
             sinks: deps.sinks,
+            push: deps.push,
             clock: deps.clock,
             config,
             hub: hub::AlertHub::default(),

@@ -18,9 +18,13 @@ use crate::ids::{AccountId, ApiTokenId, CameraId, ContactId, SessionId};
 use crate::Result;
 
 mod events;
+mod push;
 mod recordings;
+mod webhooks;
 pub use events::*;
+pub use push::*;
 pub use recordings::*;
+pub use webhooks::*;
 
 /// What an account may do beyond its own data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

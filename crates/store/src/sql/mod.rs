@@ -6,11 +6,13 @@ mod claims;
 mod codes;
 mod events;
 mod keys;
+mod push;
 mod recordings;
 mod sessions;
 mod settings;
 mod sharing;
 mod throttles;
+mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -10,12 +10,14 @@ pub mod health;
 pub mod ingest;
 pub mod live;
 pub mod openapi;
+pub mod push;
 pub mod recordings;
 pub mod search;
 pub mod sessions;
 pub mod setup;
 pub mod sharing;
 pub mod tokens;
+pub mod webhooks;
 
 use serde::Serialize;
 use utoipa::ToSchema;

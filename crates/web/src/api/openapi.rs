@@ -6,9 +6,10 @@ use maud::{html, Markup};
 use utoipa::openapi::path::Operation;
 use utoipa::OpenApi;
 
+use super::push;
 use super::{
     accounts, admin, cameras, claims, device, events, health, ingest, live, recordings, search,
-    sessions, setup, sharing, tokens,
+    sessions, setup, sharing, tokens, webhooks,
 };
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::pages::layout;
@@ -35,6 +36,8 @@ use crate::pages::layout;
         recordings::access_log, live::live,
         events::report, events::list, events::snapshot, events::stream, events::preferences,
         events::set_preferences, events::settings, events::save_settings, events::deliveries,
+        push::vapid_public_key, push::subscribe, push::list, push::remove,
+        webhooks::create, webhooks::list, webhooks::delete, webhooks::deliveries,
         search::search, search::history, search::clear, search::settings,
         admin::import, admin::devices, admin::publish_firmware, admin::firmware,
         sharing::invite, sharing::cancel, sharing::shares, sharing::revoke,
@@ -52,7 +55,8 @@ use crate::pages::layout;
         (name = "admin", description = "Device registry and firmware"),
         (name = "sharing", description = "Sharing cameras with family and friends"),
         (name = "claims", description = "Ownership claims for cameras bound to someone else"),
-        (name = "events", description = "Events, snapshots, the in-app alert stream and alert preferences"),
+        (name = "events", description = "Events, snapshots, the in-app alert stream, alert preferences and Web Push subscriptions"),
+        (name = "webhooks", description = "Signed JSON POSTs of your cameras' events to your URLs, with retries and a delivery log"),
         (name = "recordings", description = "Timeline, playback, download and the access log"),
         (name = "health", description = "Liveness and readiness"),
     )

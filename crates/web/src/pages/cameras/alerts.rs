@@ -1,5 +1,6 @@
 //! The alert settings page: quiet hours (no email or push then), whether
-//! alert mails carry the snapshot, and the latest alert deliveries.
+//! alert mails carry the snapshot, the browsers that get push
+//! notifications, and the latest alert deliveries.
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -28,6 +29,10 @@ async fn render(
         Ok(d) => d,
         Err(e) => return problem(user, e),
     };
+    let browsers = match state.events.push_subscriptions(user.0.account.id).await {
+        Ok(s) => s,
+        Err(e) => return problem(user, e),
+    };
     let quiet_on = settings.quiet_start.is_some();
     let body = html! {
         (subnav(user, Here::Alerts))
@@ -51,9 +56,36 @@ async fn render(
                 "Attach the snapshot to alert mails" }
             button type="submit" { "Save" }
         }
+        (push_section(&browsers))
         (recent(&deliveries))
     };
     (status, page("Alerts", Some(user), body)).into_response()
+}
+
+/// Web Push: the button that subscribes this browser (`assets/push.js`
+/// shows it where the browser can do push) and the subscribed browsers.
+fn push_section(browsers: &[domain::events::push::PushSubscription]) -> Markup {
+    html! {
+        section.card #push {
+            h2 { "Push notifications" }
+            p.muted { "Alerts as notifications from this browser, even when no camvault page is open. "
+                "Quiet hours apply, and cameras whose alerts or push you turned off send none." }
+            button type="button" id="push-enable" hidden { "Turn on push notifications in this browser" }
+            p.muted id="push-status" role="status" { "Needs JavaScript and a browser that supports push." }
+            @if !browsers.is_empty() {
+                h3 { "Browsers that get them" }
+                ul {
+                    @for b in browsers {
+                        li {
+                            code { (b.masked_endpoint()) } " since " (rfc3339(b.created_at)) " "
+                            button.link type="button" data-push-remove=(b.id) hidden { "Remove" }
+                        }
+                    }
+                }
+            }
+        }
+        script src="/assets/push.js" defer {}
+    }
 }
 
 fn recent(deliveries: &[domain::events::prefs::Delivery]) -> Markup {
@@ -88,7 +120,12 @@ pub async fn alerts_get(
         Ok(s) => s,
         Err(e) => return problem(&user, e),
     };
-    let notice = (q.done.as_deref() == Some("saved")).then_some("Alert settings saved.");
+    let notice = match q.done.as_deref() {
+        Some("saved") => Some("Alert settings saved."),
+        Some("push") => Some("Push notifications are on in this browser."),
+        Some("push-removed") => Some("That browser gets no more push notifications."),
+        _ => None,
+    };
     render(&state, &user, &settings, StatusCode::OK, None, notice).await
 }
 
