@@ -1,4 +1,4 @@
-//! The command line: `serve [--demo]`, `simulate` and the `admin` tasks.
+//! The command line: `serve [--demo]`, `simulate`, `bench` and the `admin` tasks.
 
 use std::io::BufRead;
 use std::net::SocketAddr;
@@ -53,6 +53,10 @@ pub enum Command {
     /// clip; run with the server's configuration (same data directory and
     /// database), which it uses to provision and bind the cameras.
     Simulate(SimulateArgs),
+    /// Measure camvault on this machine: each benchmark runs its own
+    /// server on a fresh temporary directory (configuration is ignored)
+    /// and reports its figures against baselines from the same run.
+    Bench(crate::bench::BenchArgs),
     /// Administration tasks.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -110,11 +114,18 @@ pub enum AdminCommand {
 
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    // Before the configuration is loaded: a bench builds its own, and a
+    // broken camvault.toml in the working directory should not stop it.
+    if let Command::Bench(args) = cli.command {
+        crate::bench::init_logging();
+        return crate::bench::run(args).await;
+    }
     let config = Config::load(&cli.config).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
     crate::logging::init(&config.log_format);
     match cli.command {
         Command::Serve { demo } => serve(config, demo).await,
         Command::Simulate(args) => run_simulation(config, args).await,
+        Command::Bench(args) => crate::bench::run(args).await,
         Command::Admin(AdminCommand::CreateUser {
             username,
             email,

@@ -2,6 +2,7 @@
 //! line, so integration tests start exactly what `camvault serve` starts.
 
 pub mod app;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod jobs;
