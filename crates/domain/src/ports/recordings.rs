@@ -81,6 +81,8 @@ pub trait RecordingStore: Send + Sync {
     ) -> Result<Option<SegmentRecord>>;
     /// A segment by id.
     async fn segment(&self, id: i64) -> Result<Option<SegmentRecord>>;
+    /// The camera's most recent segment.
+    async fn latest_segment(&self, camera: CameraId) -> Result<Option<SegmentRecord>>;
     /// Segments of `account` on `camera` overlapping `from..to`, by start time.
     async fn segments_between(
         &self,

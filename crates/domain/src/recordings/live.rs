@@ -2,8 +2,9 @@
 //!
 //! Every accepted segment starts with a keyframe, so a viewer who joins
 //! gets the init and the newest segment and can start decoding at once,
-//! then every following segment as it arrives. Only the newest segment per
-//! camera is held, which bounds memory by the number of cameras.
+//! then every following segment as it arrives. The newest segment is held
+//! in memory only for cameras someone is watching; the first viewer of a
+//! camera gets it from storage (see `Recordings::watch_live`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -68,7 +69,10 @@ impl LiveHub {
             tx: broadcast::channel(BACKLOG).0,
             newest: None,
         });
-        feed.newest = Some(segment.clone());
+        // Held only while someone watches: with 100 cameras and nobody
+        // watching, holding each newest segment would cost ~50 MB. A
+        // viewer joining an unwatched camera gets it from storage instead.
+        feed.newest = (feed.tx.receiver_count() > 0).then(|| segment.clone());
         // No viewer is not an error.
         let _ = feed.tx.send(segment);
     }

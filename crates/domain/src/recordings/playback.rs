@@ -16,6 +16,8 @@ use crate::{Error, Result};
 
 /// The longest range one playlist, timeline or download may cover.
 pub const MAX_RANGE: Duration = Duration::from_secs(7 * 24 * 3600);
+/// A camera's newest segment older than this is history, not live.
+const LIVE_STALE: Duration = Duration::from_secs(30);
 /// Enough bytes for any blob header this server writes.
 const HEADER_READ: u64 = 1024;
 
@@ -165,6 +167,53 @@ impl Recordings {
     pub async fn latest_codec(&self, who: AccountId, camera: CameraId) -> Result<Option<String>> {
         self.cameras.access(who, camera).await?;
         Ok(self.index.latest_init(camera).await?.map(|i| i.video_codec))
+    }
+
+    /// Starts watching a camera live: the newest segment to begin with (from
+    /// memory, or from storage when nobody was watching) and the stream of
+    /// later ones. A newest segment older than `LIVE_STALE` is not live.
+    pub async fn watch_live(
+        &self,
+        camera: CameraId,
+    ) -> Result<(
+        Option<Arc<super::live::LiveSegment>>,
+        tokio::sync::broadcast::Receiver<Arc<super::live::LiveSegment>>,
+    )> {
+        // Subscribe first, so nothing arriving meanwhile is missed.
+        let (held, rx) = self.live.subscribe(camera);
+        if held.is_some() {
+            return Ok((held, rx));
+        }
+        let Some(seg) = self.index.latest_segment(camera).await? else {
+            return Ok((None, rx));
+        };
+        let owner = self.cameras.get(camera).await?.and_then(|c| c.owner);
+        // An earlier owner's video never shows, not even as a live picture.
+        if seg.missing
+            || Some(seg.segment.account_id) != owner
+            || seg.segment.end < self.clock.now().minus(LIVE_STALE)
+        {
+            return Ok((None, rx));
+        }
+        let init = self
+            .index
+            .init(seg.segment.init_id)
+            .await?
+            .ok_or(Error::NotFound("init"))?;
+        let playable = self.playable_init(&init, seg.segment.has_audio).await?;
+        let (_, _, data) = self.read_segment(&seg, None).await?;
+        Ok((
+            Some(Arc::new(super::live::LiveSegment {
+                init_key: (init.id, seg.segment.has_audio),
+                init: playable.bytes,
+                mime: playable.mime,
+                codec: Arc::from(init.video_codec.as_str()),
+                data,
+                start: seg.segment.start,
+                arrived: std::time::Instant::now(),
+            })),
+            rx,
+        ))
     }
 
     /// Entries of the audit trail about `who`'s data, newest first.

@@ -212,6 +212,19 @@ impl RecordingStore for SqlStore {
         Ok(row.map(SegmentRecord::from))
     }
 
+    async fn latest_segment(&self, camera: CameraId) -> Result<Option<SegmentRecord>> {
+        let sql = format!(
+            "SELECT {SEGMENT_COLUMNS} FROM recording_segments WHERE camera_id = $1 \
+             ORDER BY start_ms DESC, id DESC LIMIT 1"
+        );
+        let row: Option<SegmentRow> = on_db!(&self.db, p => sqlx::query_as(&sql)
+            .bind(camera.0)
+            .fetch_optional(p)
+            .await
+            .map_err(storage)?);
+        Ok(row.map(SegmentRecord::from))
+    }
+
     async fn segments_between(
         &self,
         camera: CameraId,

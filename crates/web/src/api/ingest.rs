@@ -145,7 +145,8 @@ pub async fn upload_segment(
                         device_id: segment_id,
                         init_id: q.init_id,
                         start: Timestamp(q.start_ms),
-                        bytes: body.to_vec(),
+                        // Takes over the body's buffer when it is the only owner, instead of copying.
+                        bytes: Vec::from(body),
                     },
                 )
                 .await?,

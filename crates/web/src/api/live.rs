@@ -107,7 +107,9 @@ async fn stream(state: AppState, who: AccountId, camera: CameraId, mut socket: W
     if !may_watch(&state, who, camera).await {
         return close(socket, "not available").await;
     }
-    let (newest, mut rx) = state.recordings.live().subscribe(camera);
+    let Ok((newest, mut rx)) = state.recordings.watch_live(camera).await else {
+        return close(socket, "not available").await;
+    };
     let mut current = None;
     if let Some(seg) = newest {
         if send(&mut socket, &state, &mut current, &seg).await.is_err() {
