@@ -6,7 +6,7 @@ use crate::audit::AuditEntry;
 use crate::clock::Timestamp;
 use crate::ids::{AccountId, CameraId};
 use crate::recordings::uploads::UploadTally;
-use crate::recordings::{EventWindow, InitRecord, NewSegment, SegmentRecord};
+use crate::recordings::{EventWindow, InitRecord, NewSegment, SegmentRecord, SegmentSlot};
 use crate::Result;
 
 /// Wrapped keys: one per account (wrapped by the master key) and one per
@@ -91,6 +91,15 @@ pub trait RecordingStore: Send + Sync {
         from: Timestamp,
         to: Timestamp,
     ) -> Result<Vec<SegmentRecord>>;
+    /// Like [`RecordingStore::segments_between`] but only the playable ones
+    /// (not missing) and only their slots.
+    async fn segment_slots_between(
+        &self,
+        camera: CameraId,
+        account: AccountId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<SegmentSlot>>;
     /// Up to `limit` segments of `camera` that start before `before`, oldest first.
     async fn segments_before(
         &self,

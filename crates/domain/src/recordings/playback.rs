@@ -98,6 +98,19 @@ impl Recordings {
         Ok(segments)
     }
 
+    async fn playable_slots(
+        &self,
+        camera: CameraId,
+        owner: AccountId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<super::SegmentSlot>> {
+        check_range(from, to)?;
+        self.index
+            .segment_slots_between(camera, owner, from, to)
+            .await
+    }
+
     /// Recorded spans between `from` and `to`, gaps under the tolerance merged.
     pub async fn timeline(
         &self,
@@ -109,8 +122,8 @@ impl Recordings {
         let (_, _, owner) = self.watchable(who, camera).await?;
         let tolerance = self.config.gap_tolerance.as_millis() as i64;
         let mut spans: Vec<Span> = Vec::new();
-        for s in self.playable_segments(camera, owner, from, to).await? {
-            let (start, end) = (s.segment.start.ms(), s.segment.end.ms());
+        for s in self.playable_slots(camera, owner, from, to).await? {
+            let (start, end) = (s.start.ms(), s.end.ms());
             match spans.last_mut() {
                 Some(last) if start <= last.end_ms + tolerance => {
                     last.end_ms = last.end_ms.max(end)
@@ -134,18 +147,18 @@ impl Recordings {
         to: Timestamp,
     ) -> Result<String> {
         let (_, access, owner) = self.watchable(who, camera).await?;
-        let segments = self.playable_segments(camera, owner, from, to).await?;
+        let segments = self.playable_slots(camera, owner, from, to).await?;
         let items: Vec<media::hls::HlsSegment> = segments
             .iter()
             .map(|s| media::hls::HlsSegment {
                 uri: format!("recordings/segments/{}.m4s", s.id),
                 init_uri: format!(
                     "recordings/inits/{}{}.mp4",
-                    s.segment.init_id,
-                    if s.segment.has_audio { "" } else { "-noaudio" }
+                    s.init_id,
+                    if s.has_audio { "" } else { "-noaudio" }
                 ),
-                start_ms: s.segment.start.ms(),
-                duration_ms: s.segment.end.ms() - s.segment.start.ms(),
+                start_ms: s.start.ms(),
+                duration_ms: s.end.ms() - s.start.ms(),
             })
             .collect();
         let playlist =

@@ -5,7 +5,7 @@ use domain::clock::Timestamp;
 use domain::ids::{AccountId, CameraId};
 use domain::ports::RecordingStore;
 use domain::recordings::uploads::UploadTally;
-use domain::recordings::{EventWindow, InitRecord, NewSegment, SegmentRecord};
+use domain::recordings::{EventWindow, InitRecord, NewSegment, SegmentRecord, SegmentSlot};
 use domain::Result;
 
 use super::{storage, taken_or_storage, SqlStore};
@@ -248,6 +248,37 @@ impl RecordingStore for SqlStore {
             .await
             .map_err(storage)?);
         Ok(segments(rows))
+    }
+
+    async fn segment_slots_between(
+        &self,
+        camera: CameraId,
+        account: AccountId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<SegmentSlot>> {
+        let rows: Vec<(i64, i64, i64, i64, i64)> = on_db!(&self.db, p => sqlx::query_as(
+                "SELECT id, init_id, has_audio, start_ms, end_ms FROM recording_segments \
+                 WHERE camera_id = $1 AND account_id = $2 AND start_ms < $3 AND end_ms > $4 \
+                 AND start_ms > $5 AND missing = 0 ORDER BY start_ms, id")
+            .bind(camera.0)
+            .bind(account.0)
+            .bind(to.ms())
+            .bind(from.ms())
+            .bind(from.ms() - 3_600_000)
+            .fetch_all(p)
+            .await
+            .map_err(storage)?);
+        Ok(rows
+            .into_iter()
+            .map(|(id, init_id, audio, start, end)| SegmentSlot {
+                id,
+                init_id,
+                has_audio: audio != 0,
+                start: Timestamp(start),
+                end: Timestamp(end),
+            })
+            .collect())
     }
 
     async fn segments_before(
