@@ -8,7 +8,7 @@ use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 
 use crate::helpers::{assert_error, files_under, Person, TestApp};
-use crate::recordings::{recording_camera, Cam};
+use crate::recordings::{recording_camera, share_with_grandma, Cam};
 
 const SNAPSHOT: &[u8] = include_bytes!("data/snapshot.jpg");
 
@@ -164,19 +164,7 @@ async fn alerts_off_for_the_camera_keeps_no_snapshot_and_alerts_nobody() {
 async fn a_person_who_turns_alerts_off_for_a_camera_gets_nothing_from_it() {
     let app = TestApp::spawn().await;
     let cam = recording_camera(&app).await;
-    let grandma = app.verified_person("grandma", "grandma@example.com").await;
-    let resp = cam
-        .owner
-        .post(
-            &cam.path("/invitations"),
-            json!({"contact": "grandma@example.com", "role": "viewer"}),
-        )
-        .await;
-    assert_eq!(resp.status(), StatusCode::CREATED);
-    assert_eq!(
-        grandma.accept_first_invitation().await.status(),
-        StatusCode::OK
-    );
+    let grandma = share_with_grandma(&app, &cam).await;
     let mut hers = Stream::open(&grandma).await;
     let mut his = Stream::open(&cam.owner).await;
 

@@ -10,7 +10,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::helpers::TestApp;
-use crate::recordings::{demo, put_segment, recording_camera, Cam};
+use crate::recordings::{demo, put_segment, recording_camera, share_with_grandma, Cam};
 
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -121,19 +121,7 @@ async fn a_viewer_gets_the_newest_segment_then_each_new_one() {
 async fn revoking_a_share_closes_the_viewers_live_stream() {
     let app = TestApp::spawn().await;
     let cam = recording_camera(&app).await;
-    let grandma = app.verified_person("grandma", "grandma@example.com").await;
-    let resp = cam
-        .owner
-        .post(
-            &cam.path("/invitations"),
-            json!({"contact": "grandma@example.com", "role": "viewer"}),
-        )
-        .await;
-    assert_eq!(resp.status(), StatusCode::CREATED);
-    assert_eq!(
-        grandma.accept_first_invitation().await.status(),
-        StatusCode::OK
-    );
+    let grandma = share_with_grandma(&app, &cam).await;
     let token = grandma.api_token("live").await;
     let mut socket = connect(&app, &cam, &token, None).await.unwrap();
     let resp = put_segment(

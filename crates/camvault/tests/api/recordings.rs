@@ -114,6 +114,25 @@ pub async fn upload_demo_spans(app: &TestApp, cam: &Cam, prefix: &str) -> Vec<(i
     spans
 }
 
+/// Shares the camera with a new verified person "grandma" as a viewer;
+/// returns her, signed in, with the invitation accepted.
+pub async fn share_with_grandma(app: &TestApp, cam: &Cam) -> Person {
+    let grandma = app.verified_person("grandma", "grandma@example.com").await;
+    let resp = cam
+        .owner
+        .post(
+            &cam.path("/invitations"),
+            json!({"contact": "grandma@example.com", "role": "viewer"}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    assert_eq!(
+        grandma.accept_first_invitation().await.status(),
+        StatusCode::OK
+    );
+    grandma
+}
+
 /// Media blobs on disk.
 fn blob_files(app: &TestApp) -> Vec<std::path::PathBuf> {
     crate::helpers::files_under(&app.config.blob_dir().join("media"))
@@ -381,19 +400,7 @@ async fn only_the_owner_and_shared_people_play_recordings() {
 
     // A viewer the camera is shared with plays it; the owner sees that in
     // their access log; after revocation the viewer gets nothing.
-    let grandma = app.verified_person("grandma", "grandma@example.com").await;
-    let resp = cam
-        .owner
-        .post(
-            &cam.path("/invitations"),
-            json!({"contact": "grandma@example.com", "role": "viewer"}),
-        )
-        .await;
-    assert_eq!(resp.status(), StatusCode::CREATED);
-    assert_eq!(
-        grandma.accept_first_invitation().await.status(),
-        StatusCode::OK
-    );
+    let grandma = share_with_grandma(&app, &cam).await;
     let resp = grandma
         .get(&cam.path(&format!("/recordings.m3u8{q}")))
         .await;
