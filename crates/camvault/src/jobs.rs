@@ -1,5 +1,6 @@
 //! Background jobs on intervals from the configuration, stopped on shutdown.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,22 +11,45 @@ use domain::recordings::Recordings;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+/// Runs `round` at once and then every `every` (at least `floor`) until
+/// `stop` turns true, then `last` once: the shape of every periodic job.
+fn spawn_every<R, RF, L, LF>(
+    every: Duration,
+    floor: Duration,
+    mut stop: watch::Receiver<bool>,
+    mut round: R,
+    last: L,
+) -> JoinHandle<()>
+where
+    R: FnMut() -> RF + Send + 'static,
+    RF: Future<Output = ()> + Send,
+    L: FnOnce() -> LF + Send + 'static,
+    LF: Future<Output = ()> + Send,
+{
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every.max(floor));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => round().await,
+                _ = stop.changed() => break,
+            }
+        }
+        last().await;
+    })
+}
+
 /// Runs the retention purge (recordings, then events) every `every` until
 /// `stop` turns true.
 pub fn spawn_purge(
     recordings: Arc<Recordings>,
     events: Arc<Events>,
     every: Duration,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every.max(Duration::from_secs(1)));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                _ = stop.changed() => return,
-            }
+    let round = move || {
+        let (recordings, events) = (recordings.clone(), events.clone());
+        async move {
             match recordings.purge().await {
                 Ok(r) if r != Default::default() => tracing::info!(
                     expired = r.expired,
@@ -44,32 +68,27 @@ pub fn spawn_purge(
                 Err(e) => tracing::error!(error = %e, "event purge failed"),
             }
         }
-    })
+    };
+    spawn_every(every, Duration::from_secs(1), stop, round, || async {})
 }
 
 /// Writes upload statistics every `every` until `stop` turns true, and once more then.
 pub fn spawn_upload_stats(
     recordings: Arc<Recordings>,
     every: Duration,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every.max(Duration::from_millis(100)));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            let last = tokio::select! {
-                _ = tick.tick() => false,
-                _ = stop.changed() => true,
-            };
+    let flush = move || {
+        let recordings = recordings.clone();
+        async move {
             if let Err(e) = recordings.flush_upload_stats().await {
                 // Tallies are only statistics; a failed write loses a few seconds of them.
                 tracing::warn!(error = %e, "upload statistics not written");
             }
-            if last {
-                return;
-            }
         }
-    })
+    };
+    let last = flush.clone();
+    spawn_every(every, Duration::from_millis(100), stop, flush, last)
 }
 
 /// Cameras read per page of the registry.
@@ -82,26 +101,28 @@ pub fn spawn_mqtt_state(
     cameras: Arc<Cameras>,
     mqtt: Arc<MqttPublisher>,
     every: Duration,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        // The first tick is immediate: the broker hears of every camera at start.
-        let mut tick = tokio::time::interval(every.max(Duration::from_secs(1)));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                _ = stop.changed() => {
-                    mqtt.shutdown().await;
-                    return;
-                }
-            }
+    let publisher = mqtt.clone();
+    // The first tick is immediate: the broker hears of every camera at start.
+    let round = move || {
+        let (cameras, mqtt) = (cameras.clone(), publisher.clone());
+        async move {
             // The next round retries; every publication is retained and idempotent.
             if let Err(e) = publish_mqtt_state(&cameras, &mqtt).await {
                 tracing::warn!(error = %e, "MQTT camera state not published");
             }
         }
-    })
+    };
+    spawn_every(
+        every,
+        Duration::from_secs(1),
+        stop,
+        round,
+        move || async move {
+            mqtt.shutdown().await;
+        },
+    )
 }
 
 /// One round of [`spawn_mqtt_state`]: every bound camera with whether it is online.
