@@ -134,7 +134,7 @@ pub struct Delivery {
     pub account_id: AccountId,
     /// `email`, `push`…
     pub channel: String,
-    /// `sent`, `failed`, `skipped_quiet_hours`, `skipped_cooldown`, `no_address`.
+    /// `sent`, `failed`, `expired`, `skipped_quiet_hours`, `skipped_cooldown`, `no_address`.
     pub status: String,
     /// Error text when failed (never an address).
     pub detail: Option<String>,

@@ -345,7 +345,7 @@ pub struct DeliveryView {
     pub event_id: i64,
     /// `email`, `push`…
     pub channel: String,
-    /// `sent`, `failed`, `skipped_quiet_hours`, `skipped_cooldown`, `no_address`.
+    /// `sent`, `failed`, `expired`, `skipped_quiet_hours`, `skipped_cooldown`, `no_address`.
     pub status: String,
     /// Why it failed.
     pub detail: Option<String>,
