@@ -3,7 +3,8 @@
 use async_trait::async_trait;
 use domain::ports::{Message, Sender};
 use domain::{Error, Result};
-use lettre::message::Mailbox;
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
 /// Sends email through one SMTP server.
@@ -42,12 +43,26 @@ impl Sender for SmtpSender {
             .expose()
             .parse::<Mailbox>()
             .map_err(|_| Error::Delivery("recipient is not a valid mailbox".into()))?;
-        let email = lettre::Message::builder()
+        let builder = lettre::Message::builder()
             .from(self.from.clone())
             .to(to)
-            .subject(&message.subject)
-            .body(message.body.clone())
-            .map_err(|_| Error::Delivery("could not build the email".into()))?;
+            .subject(&message.subject);
+        let email = match &message.attachment {
+            None => builder.body(message.body.clone()),
+            Some(file) => {
+                let content_type = ContentType::parse(&file.content_type)
+                    .map_err(|_| Error::Delivery("attachment has an invalid MIME type".into()))?;
+                builder.multipart(
+                    MultiPart::mixed()
+                        .singlepart(SinglePart::plain(message.body.clone()))
+                        .singlepart(
+                            Attachment::new(file.file_name.clone())
+                                .body(file.bytes.clone(), content_type),
+                        ),
+                )
+            }
+        }
+        .map_err(|_| Error::Delivery("could not build the email".into()))?;
         self.transport.send(email).await.map_err(|e| {
             // The server's reply text may echo the address, so keep only its code.
             let code = e

@@ -9,6 +9,7 @@ pub mod ffprobe;
 pub mod mqtt;
 pub mod rtsp;
 pub mod sinks;
+pub mod smtp;
 
 use std::sync::Mutex;
 

@@ -298,6 +298,88 @@ async fn email_alerts_respect_the_cooldown_and_quiet_hours() {
 }
 
 #[tokio::test]
+async fn alert_mail_reaches_a_real_smtp_server_with_the_snapshot_only_when_chosen() {
+    let Some(smtp) = testkit::smtp::start() else {
+        return;
+    };
+    let sender = delivery::SmtpSender::new(&smtp.url(), "camvault <alerts@camvault.test>").unwrap();
+    let app = TestApp::spawn_with_mail(std::sync::Arc::new(sender)).await;
+    app.provision(1).await;
+    let owner = app.verified_person("owner", "owner@example.com").await;
+    let id = owner.bind(1).await;
+    let cam = Cam {
+        id,
+        token: app.device_token(1).await,
+        owner,
+        init_id: 0,
+    };
+    let resp = cam
+        .owner
+        .call(
+            reqwest::Method::PUT,
+            &cam.path("/alert-preferences"),
+            Some(json!({"email": true})),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    // The verification code went through the same server.
+    let before = smtp.mails().len();
+    assert!(before >= 1);
+
+    // Default settings: the mail says what happened, with no picture.
+    report(&app, &cam.token, motion(&app), Some(SNAPSHOT)).await;
+    let mails = smtp
+        .wait_for("owner@example.com", before + 1, Duration::from_secs(10))
+        .await;
+    let alert = mails.last().expect("an alert mail");
+    assert!(alert.subject.contains("motion"), "{}", alert.subject);
+    assert!(alert.text.contains("Cube 2 0001"), "{}", alert.text);
+    assert!(alert.attachments.is_empty(), "{:?}", alert.attachments);
+
+    // Chosen: the next mail carries the snapshot, byte for byte.
+    let resp = cam
+        .owner
+        .call(
+            reqwest::Method::PUT,
+            "/api/v1/me/alert-settings",
+            Some(json!({"snapshot_in_email": true})),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    app.advance(Duration::from_secs(60));
+    report(&app, &cam.token, motion(&app), Some(SNAPSHOT)).await;
+    let mails = smtp
+        .wait_for("owner@example.com", before + 2, Duration::from_secs(10))
+        .await;
+    assert_eq!(mails.len(), before + 2, "{mails:?}");
+    let files = &mails[before + 1].attachments;
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert_eq!(files[0].content_type, "image/jpeg");
+    assert!(
+        files[0].file_name.ends_with(".jpg"),
+        "{}",
+        files[0].file_name
+    );
+    assert_eq!(files[0].bytes, SNAPSHOT);
+    // Mailing the picture is a view of it, in the owner's access log.
+    let log: Vec<Value> = cam
+        .owner
+        .get("/api/v1/me/access-log")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        log.iter()
+            .any(|e| e["action"] == "event.snapshot" && e["reason"] == "alert email attachment"),
+        "{log:?}"
+    );
+    // The delivery log records both as sent.
+    let d = wait_for_deliveries(&cam, 2).await;
+    assert!(d.iter().all(|d| d["status"] == "sent"), "{d:?}");
+}
+
+#[tokio::test]
 async fn bad_event_reports_are_refused_and_change_nothing() {
     let app = TestApp::spawn().await;
     let cam = recording_camera(&app).await;

@@ -7,9 +7,21 @@ use std::time::Duration;
 use camvault::app::{App, Deps};
 use camvault::config::Config;
 use domain::clock::{ManualClock, Timestamp};
+use domain::ports::{Message, Sender};
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 use testkit::MemorySender;
+
+/// Sends every message to two senders: the outbox and a real one.
+struct Tee(Arc<MemorySender>, Arc<dyn Sender>);
+
+#[async_trait::async_trait]
+impl Sender for Tee {
+    async fn send(&self, message: &Message) -> domain::Result<()> {
+        self.0.send(message).await?;
+        self.1.send(message).await
+    }
+}
 
 /// A strong password that passes the policy.
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -63,6 +75,19 @@ impl TestApp {
 
     /// Starts a server after `adjust` has changed the configuration.
     pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+        Self::spawn_inner(adjust, None).await
+    }
+
+    /// Starts a server whose email also goes to `mail` (a real SMTP
+    /// sender), while the outbox keeps a copy for verification codes.
+    pub async fn spawn_with_mail(mail: Arc<dyn Sender>) -> TestApp {
+        Self::spawn_inner(|_| {}, Some(mail)).await
+    }
+
+    async fn spawn_inner(
+        adjust: impl FnOnce(&mut Config),
+        mail: Option<Arc<dyn Sender>>,
+    ) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config {
             listen: "127.0.0.1:0".into(),
@@ -77,7 +102,10 @@ impl TestApp {
             &config,
             Deps {
                 clock: clock.clone(),
-                email: Some(outbox.clone()),
+                email: Some(match mail {
+                    None => outbox.clone(),
+                    Some(mail) => Arc::new(Tee(outbox.clone(), mail)),
+                }),
                 sms: Some(outbox.clone()),
             },
         )

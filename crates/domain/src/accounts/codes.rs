@@ -43,6 +43,7 @@ impl Accounts {
                 "camvault code {code} {what}. It expires in {minutes} minutes. \
                  If you did not ask for it, ignore this message."
             ),
+            attachment: None,
         };
         self.outbox.send(&message).await?;
         tracing::info!(

@@ -314,6 +314,7 @@ impl Cameras {
                 to: c.address,
                 subject: subject.to_string(),
                 body: body.to_string(),
+                attachment: None,
             };
             if let Err(e) = self.outbox.send(&message).await {
                 tracing::warn!(account = %account, error = %e, "notice not sent");

@@ -129,6 +129,7 @@ impl Cameras {
                 camera.settings.name,
                 role.as_str()
             ),
+            attachment: None,
         };
         self.outbox.send(&message).await?;
         tracing::info!(account = %who, camera = %id, to = %inv.address.masked(), "camera shared by invitation");

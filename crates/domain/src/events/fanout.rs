@@ -13,9 +13,12 @@ use super::hub::Alert;
 use super::prefs::Delivery;
 use super::{Event, Events};
 use crate::accounts::contact::ContactKind;
+use crate::audit::AuditEntry;
 use crate::cameras::Camera;
+use crate::clock::Timestamp;
 use crate::ids::AccountId;
-use crate::ports::Message;
+use crate::ports::{Attachment, AuditStore, BlobStore, Message};
+use crate::recordings::Recordings;
 use crate::Result;
 
 impl Events {
@@ -62,7 +65,13 @@ impl Events {
                     "skipped_quiet_hours"
                 } else {
                     alerted = true;
-                    self.spawn_email(who, &alert);
+                    // A snapshot is attached only when the person chose so.
+                    let snapshot = event
+                        .snapshot_key
+                        .clone()
+                        .filter(|_| settings.snapshot_in_email)
+                        .map(|key| (key, event.account_id));
+                    self.spawn_email(who, &alert, snapshot);
                     continue;
                 };
                 self.log(event.id, who, "email", status, None).await?;
@@ -109,7 +118,16 @@ impl Events {
 
     /// Sends the alert mail in the background: SMTP must not hold up the
     /// camera's request. The outcome goes to the delivery log.
-    fn spawn_email(&self, who: AccountId, alert: &Alert) {
+    fn spawn_email(&self, who: AccountId, alert: &Alert, snapshot: Option<(String, AccountId)>) {
+        let attach = snapshot.map(|(key, owner)| {
+            (
+                key,
+                owner,
+                self.blobs.clone(),
+                self.recordings.clone(),
+                self.audit.clone(),
+            )
+        });
         let accounts = self.accounts.clone();
         let email = self.email.clone();
         let store = self.store.clone();
@@ -129,6 +147,29 @@ impl Events {
             let (status, detail) = match to {
                 None => ("no_address", None),
                 Some(address) => {
+                    let attachment = match attach {
+                        None => None,
+                        Some((key, owner, blobs, recordings, audit)) => {
+                            let read = email_snapshot(
+                                &*blobs,
+                                &recordings,
+                                &*audit,
+                                &key,
+                                (who, owner),
+                                &alert,
+                                clock.now(),
+                            )
+                            .await;
+                            match read {
+                                Ok(file) => file,
+                                Err(e) => {
+                                    // The alert matters more than its picture.
+                                    tracing::warn!(account = %who, error = %e, "alert mail: snapshot unreadable, sent without it");
+                                    None
+                                }
+                            }
+                        }
+                    };
                     let message = Message {
                         to: address,
                         subject: format!("{}: {} detected", alert.camera_name, alert.kind),
@@ -138,6 +179,7 @@ impl Events {
                             alert.kind,
                             media::hls::format_program_date_time(alert.at_ms).unwrap_or_default(),
                         ),
+                        attachment,
                     };
                     match email.send(&message).await {
                         Ok(()) => ("sent", None),
@@ -160,4 +202,36 @@ impl Events {
             }
         });
     }
+}
+
+/// The event's snapshot as a mail attachment, read on the recipient's
+/// behalf and written to the owner's access log like any other view of it.
+async fn email_snapshot(
+    blobs: &dyn BlobStore,
+    recordings: &Recordings,
+    audit: &dyn AuditStore,
+    key: &str,
+    (who, owner): (AccountId, AccountId),
+    alert: &Alert,
+    now: Timestamp,
+) -> Result<Option<Attachment>> {
+    let Some(bytes) = super::integration::open_sealed(blobs, recordings, key).await? else {
+        return Ok(None);
+    };
+    audit
+        .append(&AuditEntry {
+            actor: Some(who),
+            role: if who == owner { "owner" } else { "viewer" }.into(),
+            subject: Some(owner),
+            action: "event.snapshot".into(),
+            object: format!("camera:{} event:{}", alert.camera_id, alert.event_id),
+            reason: Some("alert email attachment".into()),
+            at: now,
+        })
+        .await?;
+    Ok(Some(Attachment {
+        file_name: format!("event-{}.jpg", alert.event_id),
+        content_type: "image/jpeg".into(),
+        bytes,
+    }))
 }

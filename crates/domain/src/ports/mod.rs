@@ -356,6 +356,30 @@ pub struct Message {
     pub subject: String,
     /// Plain-text body.
     pub body: String,
+    /// A file sent along (email only; SMS senders ignore it).
+    pub attachment: Option<Attachment>,
+}
+
+/// A file attached to an email.
+#[derive(Clone)]
+pub struct Attachment {
+    /// File name shown to the recipient.
+    pub file_name: String,
+    /// MIME type, e.g. `image/jpeg`.
+    pub content_type: String,
+    /// The file's bytes.
+    pub bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for Attachment {
+    // The bytes may be a snapshot of someone's home: never in logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Attachment")
+            .field("file_name", &self.file_name)
+            .field("content_type", &self.content_type)
+            .field("len", &self.bytes.len())
+            .finish()
+    }
 }
 
 /// Hands messages to a delivery service (SMTP, SMS gateway, console).

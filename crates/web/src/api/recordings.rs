@@ -364,6 +364,8 @@ pub struct AccessEntry {
     pub action: String,
     /// To what.
     pub object: String,
+    /// Why, when the access was not the person's own request.
+    pub reason: Option<String>,
     /// When (RFC 3339).
     pub at: String,
 }
@@ -385,6 +387,7 @@ pub async fn access_log(
                 role: e.role,
                 action: e.action,
                 object: e.object,
+                reason: e.reason,
                 at: rfc3339(e.at),
             })
             .collect(),
