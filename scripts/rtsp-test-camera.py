@@ -6,11 +6,14 @@ a username and password (Basic auth by default, or Digest). Binds 127.0.0.1 only
 
 Usage:
   rtsp-test-camera.py --port PORT [--user U --password P [--auth basic|digest]]
-                      [--codec h264|h265|mjpeg]
+                      [--codec h264|h265|mjpeg] [--pattern smpte|ball]
 
   h264   640x360, 10 fps, H.264 (x264), keyframe every 10 frames (default)
   h265   640x360, 10 fps, H.265 (x265), keyframe every 10 frames
   mjpeg  320x240, 5 fps, Motion JPEG (RTP payload type 26)
+
+  smpte  still colour bars (default): nothing moves
+  ball   a white ball moving over black: motion all the time
 
 Prints `READY rtsp://127.0.0.1:PORT/cam` on stdout once the server listens,
 then serves until killed (SIGTERM/SIGINT).
@@ -33,19 +36,19 @@ from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
 PIPELINES = {
     "h264": (
-        "( videotestsrc is-live=true "
+        "( videotestsrc is-live=true pattern={pattern} "
         "! video/x-raw,width=640,height=360,framerate=10/1 "
         "! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=10 bitrate=500 "
         "! h264parse ! rtph264pay name=pay0 pt=96 config-interval=1 )"
     ),
     "h265": (
-        "( videotestsrc is-live=true "
+        "( videotestsrc is-live=true pattern={pattern} "
         "! video/x-raw,width=640,height=360,framerate=10/1 "
         "! x265enc tune=zerolatency speed-preset=ultrafast key-int-max=10 bitrate=500 "
         "! h265parse ! rtph265pay name=pay0 pt=96 config-interval=1 )"
     ),
     "mjpeg": (
-        "( videotestsrc is-live=true "
+        "( videotestsrc is-live=true pattern={pattern} "
         "! video/x-raw,format=I420,width=320,height=240,framerate=5/1 "
         "! jpegenc ! rtpjpegpay name=pay0 pt=26 )"
     ),
@@ -73,6 +76,7 @@ def main() -> int:
     parser.add_argument("--password")
     parser.add_argument("--codec", choices=sorted(PIPELINES), default="h264")
     parser.add_argument("--auth", choices=["basic", "digest"], default="basic")
+    parser.add_argument("--pattern", choices=["smpte", "ball"], default="smpte")
     args = parser.parse_args()
     if (args.user is None) != (args.password is None):
         parser.error("--user and --password go together")
@@ -84,7 +88,7 @@ def main() -> int:
     server.set_service(str(args.port))
 
     factory = GstRtspServer.RTSPMediaFactory()
-    factory.set_launch(PIPELINES[args.codec])
+    factory.set_launch(PIPELINES[args.codec].format(pattern=args.pattern))
     factory.set_shared(True)
     # A probe DESCRIBEs and hangs up, which unprepares the shared media; a
     # DESCRIBE arriving while it shuts down gets 503 Service Unavailable. One

@@ -393,6 +393,7 @@ impl App {
             crate::rtsp_ingest::PullDeps {
                 cameras: self.core.cameras.clone(),
                 recordings: self.core.recordings.clone(),
+                events: self.core.events.clone(),
                 clock: self.clock.clone(),
             },
             self.rtsp_rescan,

@@ -8,5 +8,6 @@ pub mod config;
 pub mod jobs;
 pub mod logging;
 pub mod master_key;
+pub mod motion_watch;
 pub mod rtsp_ingest;
 pub mod simulate;

@@ -7,7 +7,8 @@
 //! credentials restart the task. Each task runs `media::rtsp_pull::pull`
 //! (reconnects with back-off) and hands its init and segments to
 //! [`Recordings`], which applies the schedule and the audio setting and
-//! encrypts, exactly as for uploaded segments.
+//! encrypts, exactly as for uploaded segments. Each stored segment also goes
+//! to the camera's motion detector ([`crate::motion_watch`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use domain::cameras::device::Heartbeat;
 use domain::cameras::rtsp::PullSource;
 use domain::cameras::Cameras;
 use domain::clock::{Clock, Timestamp};
+use domain::events::Events;
 use domain::ids::CameraId;
 use domain::recordings::ingest::SegmentUpload;
 use domain::recordings::uploads::UploadOutcome;
@@ -24,6 +26,8 @@ use domain::recordings::Recordings;
 use media::rtsp_pull::{self, PullEvent};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
+
+use crate::motion_watch::MotionWatch;
 
 /// Target segment length: 2 s keeps live latency low and playback seeks fine.
 const SEGMENT_SECS: f64 = 2.0;
@@ -35,6 +39,8 @@ pub struct PullDeps {
     pub cameras: Arc<Cameras>,
     /// The recording pipeline.
     pub recordings: Arc<Recordings>,
+    /// Events, for the motion the server detects.
+    pub events: Arc<Events>,
     /// Wall-clock time for segment timestamps.
     pub clock: Arc<dyn Clock>,
 }
@@ -137,8 +143,9 @@ async fn run_camera(deps: PullDeps, id: CameraId, source: PullSource, stop: watc
         stop,
     ));
     let mut init_id = None;
+    let motion = MotionWatch::spawn(deps.events.clone());
     while let Some(event) = rx.recv().await {
-        if let Err(e) = handle(&deps, id, &mut init_id, event).await {
+        if let Err(e) = handle(&deps, id, &mut init_id, &motion, event).await {
             tracing::warn!(camera = %id, error = %e, "rtsp segment not stored");
         }
     }
@@ -149,6 +156,7 @@ async fn handle(
     deps: &PullDeps,
     id: CameraId,
     init_id: &mut Option<i64>,
+    motion: &MotionWatch,
     event: PullEvent,
 ) -> domain::Result<()> {
     // Fresh settings for every event: privacy, schedule and audio apply at once.
@@ -160,6 +168,7 @@ async fn handle(
             *init_id = None;
             let (init, _) = deps.recordings.upload_init(&camera, &bytes).await?;
             *init_id = Some(init.id);
+            motion.init(bytes).await;
         }
         PullEvent::Segment {
             bytes,
@@ -170,6 +179,7 @@ async fn handle(
                 return Ok(());
             };
             let started = std::time::Instant::now();
+            let copy = bytes.clone();
             let stored = deps
                 .recordings
                 .upload_segment(
@@ -189,7 +199,8 @@ async fn handle(
             };
             deps.recordings.note_upload(id, outcome, started.elapsed());
             match stored {
-                Ok(_) | Err(domain::Error::Refused(_)) => {}
+                Ok(_) => motion.segment(&camera, copy, start_wall_ms),
+                Err(domain::Error::Refused(_)) => {}
                 Err(e) => return Err(e),
             }
             deps.cameras.heartbeat(&camera, seen()).await?;

@@ -31,6 +31,7 @@
 pub mod demo;
 pub mod fmp4;
 pub mod hls;
+pub mod motion;
 pub mod mux;
 pub mod rtsp;
 pub mod rtsp_pull;

@@ -9,11 +9,11 @@ use axum::Router;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::api::push;
 use crate::api::{
     accounts, admin, cameras, claims, device, events, health, ingest, live, openapi, recordings,
     search, sessions, setup, sharing, tokens, webhooks,
 };
+use crate::api::{motion, push};
 use crate::error::ApiError;
 use crate::pages;
 use crate::state::AppState;
@@ -111,6 +111,7 @@ pub fn router(state: AppState) -> Router {
             "/cameras/{id}/alert-preferences",
             get(events::preferences).put(events::set_preferences),
         )
+        .route("/cameras/{id}/motion", get(motion::get).put(motion::put))
         .route("/me/alerts/stream", get(events::stream))
         .route("/push/vapid-public-key", get(push::vapid_public_key))
         .route(

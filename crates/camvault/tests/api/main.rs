@@ -21,6 +21,7 @@ mod health;
 mod ingest;
 mod masking;
 mod matrix;
+mod motion;
 mod mqtt;
 mod pages;
 mod provisioning;

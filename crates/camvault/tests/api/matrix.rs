@@ -236,6 +236,19 @@ fn rows() -> Vec<Row> {
             [200, 200, 200, 404, 401, 401, 401, 404],
         ),
         row(
+            Method::GET,
+            "/api/v1/cameras/{id}/motion",
+            None,
+            [200, 200, 200, 404, 401, 401, 401, 404],
+        ),
+        row(
+            Method::PUT,
+            "/api/v1/cameras/{id}/motion",
+            Some(json!({"enabled": true, "sensitivity": 70,
+                        "masked_zones": [{"x": 0.0, "y": 0.0, "w": 0.5, "h": 0.2}]})),
+            [200, 200, 403, 404, 401, 401, 401, 404],
+        ),
+        row(
             Method::POST,
             "/api/v1/cameras/{id}/event-windows",
             Some(json!({"at_ms": 1_790_000_000_000_i64})),

@@ -12,6 +12,7 @@ pub mod fanout;
 pub mod hub;
 pub mod ingest;
 pub mod integration;
+pub mod motion;
 pub mod prefs;
 pub mod push;
 pub mod search;

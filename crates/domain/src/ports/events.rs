@@ -4,6 +4,7 @@ use async_trait::async_trait;
 
 use crate::cameras::Camera;
 use crate::clock::Timestamp;
+use crate::events::motion::MotionSettings;
 use crate::events::prefs::{AlertSettings, Delivery};
 use crate::events::search::EventQuery;
 use crate::events::Event;
@@ -76,6 +77,11 @@ pub trait EventStore: Send + Sync {
     async fn search_history_enabled(&self, account: AccountId) -> Result<bool>;
     /// Switches remembering searches.
     async fn set_search_history(&self, account: AccountId, enabled: bool) -> Result<()>;
+    /// A camera's motion-detection settings, if ever saved.
+    async fn motion_settings(&self, camera: CameraId) -> Result<Option<MotionSettings>>;
+    /// Saves a camera's motion-detection settings.
+    async fn save_motion_settings(&self, camera: CameraId, settings: &MotionSettings)
+        -> Result<()>;
 }
 
 /// An integration that hears of every event of cameras whose alerts are on

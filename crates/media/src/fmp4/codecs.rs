@@ -53,6 +53,19 @@ pub(crate) fn sample_entry_codec_string(
     }
 }
 
+/// The raw `avcC` / `hvcC` payload of a video sample entry; empty for
+/// audio or when the box is missing.
+pub(crate) fn video_config(entry: &Mp4Box<'_>, codec: Codec, budget: &mut Budget) -> Vec<u8> {
+    let kind = match codec {
+        Codec::H264 => b"avcC",
+        Codec::H265 => b"hvcC",
+        Codec::Aac => return Vec::new(),
+    };
+    config_box(entry, VISUAL_ENTRY_FIELDS, kind, budget)
+        .map(<[u8]>::to_vec)
+        .unwrap_or_default()
+}
+
 /// The payload of the first child box `kind` after `skip` bytes of fields.
 fn config_box<'a>(
     entry: &Mp4Box<'a>,

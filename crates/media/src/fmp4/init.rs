@@ -1,7 +1,7 @@
 //! Init segment parsing: `ftyp` + `moov` (tracks and `mvex`/`trex`).
 
 use super::boxes::{BoxIter, Budget, Mp4Box};
-use super::codecs::sample_entry_codec_string;
+use super::codecs::{sample_entry_codec_string, video_config};
 use super::{Codec, Fmp4Error, FourCc, InitSegment, Track, TrackDefaults, TrackKind};
 
 /// Parses an init segment: `ftyp` then `moov` with at least one `trak` and an
@@ -244,6 +244,7 @@ fn parse_trak(trak: &Mp4Box<'_>, budget: &mut Budget) -> Result<Track, Fmp4Error
         channel_count: None,
         sample_rate: None,
         codec_string: sample_entry_codec_string(&entry, codec, budget),
+        decoder_config: video_config(&entry, codec, budget),
         defaults: TrackDefaults::default(),
     };
     let mut r = entry.reader("sample entry");

@@ -297,6 +297,9 @@ pub struct Track {
     /// for video whose configuration box is missing or unreadable; AAC
     /// without a readable `esds` gets [`AAC_LC`]. See [`mime_codecs`].
     pub codec_string: Option<String>,
+    /// The payload of the sample entry's `avcC` or `hvcC` box (empty when
+    /// absent or for audio): the parameter sets a decoder starts from.
+    pub decoder_config: Vec<u8>,
     /// Fragment defaults from this track's `trex`.
     pub defaults: TrackDefaults,
 }

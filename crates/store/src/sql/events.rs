@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use domain::clock::Timestamp;
+use domain::events::motion::MotionSettings;
 use domain::events::prefs::{AlertSettings, Delivery};
 use domain::events::search::EventQuery;
 use domain::events::{Event, Region};
@@ -399,6 +400,44 @@ impl EventStore for SqlStore {
                  ON CONFLICT (account_id) DO UPDATE SET history_enabled = excluded.history_enabled")
             .bind(account.0)
             .bind(i64::from(enabled))
+            .execute(p)
+            .await
+            .map(|_| ())
+            .map_err(storage))
+    }
+
+    async fn motion_settings(&self, camera: CameraId) -> Result<Option<MotionSettings>> {
+        let row: Option<(i64, i64, String)> = on_db!(&self.db, p => sqlx::query_as(
+                "SELECT enabled, sensitivity, masked_zones FROM motion_settings WHERE camera_id = $1")
+            .bind(camera.0)
+            .fetch_optional(p)
+            .await
+            .map_err(storage)?);
+        row.map(|(enabled, sensitivity, zones)| {
+            Ok(MotionSettings {
+                enabled: enabled != 0,
+                sensitivity: u8::try_from(sensitivity).map_err(|_| {
+                    domain::Error::Storage("motion sensitivity out of range".into())
+                })?,
+                masked_zones: serde_json::from_str(&zones)
+                    .map_err(|e| domain::Error::Storage(format!("masked zones: {e}")))?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn save_motion_settings(&self, camera: CameraId, m: &MotionSettings) -> Result<()> {
+        let zones = serde_json::to_string(&m.masked_zones)
+            .map_err(|e| domain::Error::Storage(format!("masked zones: {e}")))?;
+        on_db_write!(&self.db, p => sqlx::query(
+                "INSERT INTO motion_settings (camera_id, enabled, sensitivity, masked_zones) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (camera_id) DO UPDATE SET \
+                 enabled = excluded.enabled, sensitivity = excluded.sensitivity, \
+                 masked_zones = excluded.masked_zones")
+            .bind(camera.0)
+            .bind(i64::from(m.enabled))
+            .bind(i64::from(m.sensitivity))
+            .bind(&zones)
             .execute(p)
             .await
             .map(|_| ())

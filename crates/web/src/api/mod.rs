@@ -9,6 +9,7 @@ pub mod events;
 pub mod health;
 pub mod ingest;
 pub mod live;
+pub mod motion;
 pub mod openapi;
 pub mod push;
 pub mod recordings;

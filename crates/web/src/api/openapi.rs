@@ -6,11 +6,11 @@ use maud::{html, Markup};
 use utoipa::openapi::path::Operation;
 use utoipa::OpenApi;
 
-use super::push;
 use super::{
     accounts, admin, cameras, claims, device, events, health, ingest, live, recordings, search,
     sessions, setup, sharing, tokens, webhooks,
 };
+use super::{motion, push};
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::pages::layout;
 
@@ -35,7 +35,7 @@ use crate::pages::layout;
         recordings::download, recordings::mark_event, recordings::set_retention,
         recordings::access_log, live::live,
         events::report, events::list, events::snapshot, events::stream, events::preferences,
-        events::set_preferences, events::settings, events::save_settings, events::deliveries,
+        events::set_preferences, motion::get, motion::put, events::settings, events::save_settings, events::deliveries,
         push::vapid_public_key, push::subscribe, push::list, push::remove,
         webhooks::create, webhooks::list, webhooks::delete, webhooks::deliveries,
         search::search, search::history, search::clear, search::settings,
