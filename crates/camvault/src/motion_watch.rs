@@ -151,11 +151,7 @@ type Sighting = (Picture, Motion, Option<Vec<u8>>);
 
 /// Decodes the segment's keyframes and runs the detector over them; a JPEG
 /// is made only for the pictures that moved.
-fn detect(
-    mut s: State,
-    bytes: &[u8],
-    tuning: &Tuning,
-) -> (State, Vec<Sighting>) {
+fn detect(mut s: State, bytes: &[u8], tuning: &Tuning) -> (State, Vec<Sighting>) {
     let Some(decoder) = s.decoder.as_mut() else {
         return (s, Vec::new());
     };

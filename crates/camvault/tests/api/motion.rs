@@ -183,3 +183,63 @@ async fn motion_settings_are_checked_and_kept() {
     let kept_after: Value = owner.get(&path).await.json().await.unwrap();
     assert_eq!(kept_after, wanted);
 }
+
+#[tokio::test]
+async fn the_camera_page_edits_motion_settings_for_rtsp_cameras_only() {
+    let app = TestApp::spawn().await;
+    let owner = app.person("pager", Role::User).await;
+    let id = add_camera(&owner, "Yard", "rtsp://127.0.0.1:9/cam").await;
+    let page = owner.text(&format!("/cameras/{id}")).await;
+    assert!(page.contains("Motion detection"), "{page}");
+    let action = format!("/cameras/{id}/motion");
+    let resp = owner
+        .submit_form(
+            &page,
+            &action,
+            &[
+                ("enabled", "on"),
+                ("sensitivity", "65"),
+                ("zones", "0 0 100 20\n50, 50, 25, 25%"),
+            ],
+        )
+        .await;
+    assert!(resp.status().is_redirection() || resp.status() == StatusCode::OK);
+    let kept: Value = owner
+        .get(&format!("/api/v1/cameras/{id}/motion"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        kept,
+        json!({"enabled": true, "sensitivity": 65, "masked_zones": [
+            {"x": 0.0, "y": 0.0, "w": 1.0, "h": 0.2},
+            {"x": 0.5, "y": 0.5, "w": 0.25, "h": 0.25}]})
+    );
+    let page = owner.text(&format!("/cameras/{id}")).await;
+    assert!(page.contains("0 0 100 20"), "{page}");
+
+    // A zone that is not four numbers is refused with a message; nothing changes.
+    let resp = owner
+        .submit_form(
+            &page,
+            &action,
+            &[("sensitivity", "65"), ("zones", "top left corner")],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert!(resp.text().await.unwrap().contains("left top width height"));
+    let after: Value = owner
+        .get(&format!("/api/v1/cameras/{id}/motion"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(after, kept);
+
+    // A pushing camera sends its own events: no such form.
+    app.provision(1).await;
+    let cloud = owner.bind(1).await;
+    let page = owner.text(&format!("/cameras/{cloud}")).await;
+    assert!(!page.contains("Motion detection"));
+}

@@ -17,6 +17,7 @@ mod firmware;
 mod invitations;
 mod ip;
 mod mine;
+mod motion;
 mod network;
 mod registry;
 mod schedule;
@@ -67,6 +68,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/cameras/{id}/unbind", post(settings::unbind_post))
         .route("/cameras/{id}/alerts", post(events::alerts_post))
+        .route("/cameras/{id}/motion", post(motion::motion_post))
         .route("/alerts", get(alerts::alerts_get).post(alerts::alerts_post))
         .route("/search", get(search::search_get))
         .route("/search/history/clear", post(search::history_clear_post))

@@ -220,7 +220,16 @@ pub(super) async fn render(
                 (Ok(e), Ok(p)) => (e, p),
                 (Err(e), _) | (_, Err(e)) => return problem(user, e),
             };
-            let events_markup = super::events::section(user, &c, &events, &prefs);
+            let mut events_markup = super::events::section(user, &c, &events, &prefs);
+            if c.kind == domain::cameras::CameraKind::Rtsp && access >= Access::Operator {
+                match state.events.motion_settings(who, id).await {
+                    Ok(m) => {
+                        let form = super::motion::section(user, &c, &m);
+                        events_markup = html! { (events_markup) (form) };
+                    }
+                    Err(e) => return problem(user, e),
+                }
+            }
             (
                 status,
                 camera_page(
@@ -277,6 +286,7 @@ pub async fn camera_get(
         Some("schedule") => Some("Schedule saved. The camera picks it up within seconds."),
         Some("source") => Some("Stream source saved."),
         Some("alerts") => Some("Your alert choices for this camera are saved."),
+        Some("motion") => Some("Motion settings saved; they apply from the next segment."),
         _ => None,
     };
     let extras = Extras {
