@@ -124,13 +124,44 @@ impl KeyframeDecoder {
         Ok(out)
     }
 
-    fn decode(
-        &mut self,
-        sample: &[u8],
-        offset_ms: i64,
-        rgb: bool,
-    ) -> Result<Option<Picture>, DecodeError> {
-        let mut stream = self.parameter_sets.clone();
+    /// Every video frame of the segment decoded in order, as a detector
+    /// that looked at all frames would; returns how many came out. This
+    /// is what keyframe-only detection saves (the benchmark's baseline).
+    pub fn decode_every_frame(&mut self, segment: &[u8]) -> Result<usize, DecodeError> {
+        let parsed = parse_media(segment, &self.init)?;
+        let mut frames = 0;
+        let track_id = self.track_id;
+        for fragment in &parsed.fragments {
+            for traf in fragment.tracks.iter().filter(|t| t.track_id == track_id) {
+                for sample in &traf.samples {
+                    let (from, len) = (sample.offset as usize, sample.size as usize);
+                    let data = segment
+                        .get(from..from + len)
+                        .ok_or(DecodeError::BadSample)?;
+                    let stream = self.annex_b(data, sample.is_sync)?;
+                    // Flushing after every frame breaks B-frame reordering.
+                    let picture = self
+                        .decoder
+                        .decode_with_options(
+                            &stream,
+                            DecodeOptions::new().flush_after_decode(Flush::NoFlush),
+                        )
+                        .map_err(|e| DecodeError::Decoder(e.to_string()))?;
+                    frames += usize::from(picture.is_some());
+                }
+            }
+        }
+        // Frames held back for reordering come out with the next segment's.
+        Ok(frames)
+    }
+
+    /// A sample as an Annex B stream, after the parameter sets when asked.
+    fn annex_b(&self, sample: &[u8], with_parameter_sets: bool) -> Result<Vec<u8>, DecodeError> {
+        let mut stream = if with_parameter_sets {
+            self.parameter_sets.clone()
+        } else {
+            Vec::with_capacity(sample.len() + 16)
+        };
         let mut rest = sample;
         while !rest.is_empty() {
             let (len, tail) = read_length(rest, self.length_size).ok_or(DecodeError::BadSample)?;
@@ -139,6 +170,16 @@ impl KeyframeDecoder {
             stream.extend_from_slice(nal);
             rest = &tail[len..];
         }
+        Ok(stream)
+    }
+
+    fn decode(
+        &mut self,
+        sample: &[u8],
+        offset_ms: i64,
+        rgb: bool,
+    ) -> Result<Option<Picture>, DecodeError> {
+        let stream = self.annex_b(sample, true)?;
         let decoded = self
             .decoder
             .decode_with_options(
