@@ -9,9 +9,11 @@
 
 mod capacity;
 mod crypto;
+mod events;
 mod ingest;
 mod live;
 mod memory;
+mod motion;
 mod playback;
 pub mod report;
 mod server;
@@ -36,6 +38,10 @@ pub enum Which {
     Live,
     /// Server RSS with 100 recording cameras against idle.
     Memory,
+    /// Event to in-app alert latency with 1,000 subscribers against 1, and events per second.
+    Events,
+    /// Motion-detection CPU per 720p RTSP camera against decoding every frame.
+    Motion,
     /// All of the above (memory first, while the process is fresh).
     All,
 }
@@ -53,8 +59,9 @@ pub struct BenchArgs {
     /// Cameras in the fast-pacing ingest run.
     #[arg(long, default_value_t = 20)]
     pub cameras: usize,
-    /// Seconds of each timed load: the fast ingest run, each capacity step
-    /// and each live phase (the memory load runs 1.5 times as long).
+    /// Seconds of each timed load: the fast ingest run, each capacity step,
+    /// each live phase and each events-rate phase (the memory load runs 1.5
+    /// times as long).
     #[arg(long, default_value_t = 20)]
     pub seconds: u64,
     /// Largest camera count the real-time capacity search tries.
@@ -75,6 +82,8 @@ pub struct Options {
     pub viewers: usize,
     /// Cameras recording in the memory benchmark.
     pub memory_cameras: usize,
+    /// In-app alert subscribers (the baseline has one).
+    pub subscribers: usize,
     /// Shorter rounds and fewer requests: checks that it runs, measures little.
     pub quick: bool,
 }
@@ -87,6 +96,7 @@ impl From<&BenchArgs> for Options {
             max_cameras: a.max_cameras.max(1),
             viewers: 50,
             memory_cameras: 100,
+            subscribers: 1000,
             quick: false,
         }
     }
@@ -131,6 +141,8 @@ pub async fn run_one(which: Which, opts: &Options, rep: &mut Reporter) -> anyhow
         Which::Playback => playback::run(opts, rep).await,
         Which::Live => live::run(opts, rep).await,
         Which::Memory => memory::run(opts, rep).await,
+        Which::Events => events::run(opts, rep).await,
+        Which::Motion => motion::run(opts, rep).await,
         Which::All => anyhow::bail!("`all` is a list, not one benchmark"),
     }
 }
@@ -142,6 +154,8 @@ fn name(which: Which) -> &'static str {
         Which::Playback => "playback",
         Which::Live => "live",
         Which::Memory => "memory",
+        Which::Events => "events",
+        Which::Motion => "motion",
         Which::All => "all",
     }
 }
@@ -159,6 +173,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             Which::Ingest,
             Which::Playback,
             Which::Live,
+            Which::Events,
+            Which::Motion,
         ],
         one => vec![one],
     };
@@ -201,6 +217,7 @@ mod tests {
             max_cameras: 2,
             viewers: 2,
             memory_cameras: 2,
+            subscribers: 3,
             quick: true,
         }
     }
@@ -253,5 +270,27 @@ mod tests {
         let throughput = &rep.outcomes()[2];
         assert!(throughput.details["segments_stored"].as_u64().unwrap() > 0);
         assert!(rep.errors().is_empty());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_tiny_events_run_reports_sane_json() {
+        let mut rep = Reporter::new(false);
+        run_one(Which::Events, &tiny(), &mut rep).await.unwrap();
+        let names: Vec<&str> = rep.outcomes().iter().map(|o| o.bench.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "events.alert_p99",
+                "events.alert_p50",
+                "events.ingest",
+                "events.ingest_p99"
+            ]
+        );
+        for o in rep.outcomes() {
+            sane(o);
+        }
+        let alerts = &rep.outcomes()[0].details;
+        assert_eq!(alerts["deliveries"], alerts["deliveries_expected"]);
+        assert!(rep.outcomes()[2].details["events"].as_u64().unwrap() > 0);
     }
 }
