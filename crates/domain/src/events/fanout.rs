@@ -7,10 +7,11 @@
 //! always flow otherwise (they are the live event feed); email and push
 //! also respect the person's quiet hours and the camera's cooldown.
 
+use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use super::hub::Alert;
-use super::prefs::Delivery;
+use super::prefs::{Delivery, Preferences};
 use super::{Event, Events};
 use crate::accounts::contact::ContactKind;
 use crate::audit::AuditEntry;
@@ -23,20 +24,29 @@ use crate::Result;
 
 impl Events {
     /// Alerts the people with access; true when anyone got an email or push.
+    ///
+    /// In-app alerts go out first, to everyone at once, from one query of
+    /// the camera's switches: their latency must not grow with the slower
+    /// channels' per-person work that follows.
     pub(super) async fn fan_out(&self, camera: &Camera, event: &Event) -> Result<bool> {
         if !camera.settings.alerts {
             return Ok(false);
         }
-        let now = self.clock.now();
-        let cooling = self
-            .store
-            .last_alert_at(camera.id)
-            .await?
-            .is_some_and(|last| now < last.plus(self.config.cooldown));
         let mut recipients: Vec<AccountId> = vec![event.account_id];
         for share in self.shares.shares_of(camera.id).await? {
             recipients.push(share.account_id);
         }
+        let mut switches: HashMap<AccountId, Vec<(String, bool)>> = HashMap::new();
+        for (who, channel, on) in self.store.camera_preferences(camera.id).await? {
+            switches.entry(who).or_default().push((channel, on));
+        }
+        let prefs: Vec<(AccountId, Preferences)> = recipients
+            .iter()
+            .map(|&who| {
+                let own = switches.get(&who).map_or(&[][..], Vec::as_slice);
+                (who, Preferences::from_switches(own))
+            })
+            .collect();
         let alert = Alert {
             event_id: event.id,
             camera_id: camera.id.0,
@@ -46,18 +56,41 @@ impl Events {
             has_snapshot: event.snapshot_key.is_some(),
             stored: Some(Instant::now()),
         };
-        self.spawn_sinks(camera, event);
-        let mut alerted = false;
-        for who in recipients {
-            let prefs = self.preferences_of(who, camera.id).await?;
-            if prefs.allows("in_app") {
-                self.hub.publish(who, alert.clone());
+        for (who, p) in &prefs {
+            if p.allows("in_app") {
+                self.hub.publish(*who, alert.clone());
             }
+        }
+        self.spawn_sinks(camera, event);
+
+        let now = self.clock.now();
+        let cooling = self
+            .store
+            .last_alert_at(camera.id)
+            .await?
+            .is_some_and(|last| now < last.plus(self.config.cooldown));
+        let wants_push: Vec<AccountId> = prefs
+            .iter()
+            .filter(|(_, p)| p.allows("push"))
+            .map(|(who, _)| *who)
+            .collect();
+        let with_push: HashSet<AccountId> = if wants_push.is_empty() {
+            HashSet::new()
+        } else {
+            self.push
+                .store
+                .accounts_with_push(&wants_push)
+                .await?
+                .into_iter()
+                .collect()
+        };
+        let mut alerted = false;
+        for (who, p) in prefs {
             // Before email, whose branch ends the iteration once mail is sent.
-            if prefs.allows("push") && self.push_alert(who, &alert, event.at, cooling).await? {
+            if with_push.contains(&who) && self.push_alert(who, &alert, event.at, cooling).await? {
                 alerted = true;
             }
-            if prefs.allows("email") {
+            if p.allows("email") {
                 let settings = self.store.alert_settings(who).await?.unwrap_or_default();
                 let status = if cooling {
                     "skipped_cooldown"

@@ -33,6 +33,23 @@ pub struct Preferences {
 }
 
 impl Preferences {
+    /// The switches a person set (channel, on), defaults for the rest.
+    pub fn from_switches(set: &[(String, bool)]) -> Preferences {
+        let get = |name: &str| {
+            set.iter()
+                .find(|(c, _)| c == name)
+                .map(|(_, on)| *on)
+                .or_else(|| CHANNELS.iter().find(|(c, _)| *c == name).map(|(_, d)| *d))
+                .unwrap_or(false)
+        };
+        Preferences {
+            all: get(ALL),
+            in_app: get("in_app"),
+            email: get("email"),
+            push: get("push"),
+        }
+    }
+
     /// Whether `channel` is on (and alerts are on at all).
     pub fn allows(&self, channel: &str) -> bool {
         self.all
@@ -155,19 +172,7 @@ impl Events {
         camera: CameraId,
     ) -> Result<Preferences> {
         let set = self.store.preferences(who, camera).await?;
-        let get = |name: &str| {
-            set.iter()
-                .find(|(c, _)| c == name)
-                .map(|(_, on)| *on)
-                .or_else(|| CHANNELS.iter().find(|(c, _)| *c == name).map(|(_, d)| *d))
-                .unwrap_or(false)
-        };
-        Ok(Preferences {
-            all: get(ALL),
-            in_app: get("in_app"),
-            email: get("email"),
-            push: get("push"),
-        })
+        Ok(Preferences::from_switches(&set))
     }
 
     /// Turns one of `who`'s channels for a camera on or off.

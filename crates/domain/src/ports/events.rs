@@ -37,6 +37,8 @@ pub trait EventStore: Send + Sync {
         account: AccountId,
         camera: CameraId,
     ) -> Result<Vec<(String, bool)>>;
+    /// Every switch anyone set for a camera: (account, channel, on).
+    async fn camera_preferences(&self, camera: CameraId) -> Result<Vec<(AccountId, String, bool)>>;
     /// Sets one channel switch.
     async fn set_preference(
         &self,

@@ -21,6 +21,8 @@ pub trait PushStore: Send + Sync {
     ) -> Result<Option<i64>>;
     /// An account's subscriptions, oldest first.
     async fn push_subscriptions_of(&self, account: AccountId) -> Result<Vec<PushSubscription>>;
+    /// Which of `accounts` have at least one subscription.
+    async fn accounts_with_push(&self, accounts: &[AccountId]) -> Result<Vec<AccountId>>;
     /// Deletes one of the account's subscriptions; false if it has none with that id.
     async fn delete_push_subscription(&self, account: AccountId, id: i64) -> Result<bool>;
     /// Deletes a subscription the push service no longer knows.

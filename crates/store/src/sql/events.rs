@@ -130,10 +130,12 @@ impl EventStore for SqlStore {
     }
 
     async fn last_alert_at(&self, camera: CameraId) -> Result<Option<Timestamp>> {
+        // ORDER BY … LIMIT 1 walks the partial index from its end.
         let at: Option<i64> = on_db!(&self.db, p => sqlx::query_scalar(
-                "SELECT MAX(created_at) FROM events WHERE camera_id = $1 AND alerted = 1")
+                "SELECT created_at FROM events WHERE camera_id = $1 AND alerted = 1 \
+                 ORDER BY created_at DESC LIMIT 1")
             .bind(camera.0)
-            .fetch_one(p)
+            .fetch_optional(p)
             .await
             .map_err(storage)?);
         Ok(at.map(Timestamp))
@@ -152,6 +154,19 @@ impl EventStore for SqlStore {
             .await
             .map_err(storage)?);
         Ok(rows.into_iter().map(|(c, e)| (c, e != 0)).collect())
+    }
+
+    async fn camera_preferences(&self, camera: CameraId) -> Result<Vec<(AccountId, String, bool)>> {
+        let rows: Vec<(i64, String, i64)> = on_db!(&self.db, p => sqlx::query_as(
+                "SELECT account_id, channel, enabled FROM alert_preferences WHERE camera_id = $1")
+            .bind(camera.0)
+            .fetch_all(p)
+            .await
+            .map_err(storage)?);
+        Ok(rows
+            .into_iter()
+            .map(|(a, c, e)| (AccountId(a), c, e != 0))
+            .collect())
     }
 
     async fn set_preference(

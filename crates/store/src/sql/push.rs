@@ -62,6 +62,27 @@ impl PushStore for SqlStore {
         Ok(rows.into_iter().map(subscription).collect())
     }
 
+    async fn accounts_with_push(&self, accounts: &[AccountId]) -> Result<Vec<AccountId>> {
+        let mut found = Vec::new();
+        // Bound the placeholders per statement (SQLite allows 32,766).
+        for chunk in accounts.chunks(500) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT DISTINCT account_id FROM push_subscriptions WHERE account_id IN ({})",
+                marks.join(", ")
+            );
+            let rows: Vec<(i64,)> = on_db!(&self.db, p => {
+                let mut q = sqlx::query_as(&sql);
+                for a in chunk {
+                    q = q.bind(a.0);
+                }
+                q.fetch_all(p).await.map_err(storage)?
+            });
+            found.extend(rows.into_iter().map(|(a,)| AccountId(a)));
+        }
+        Ok(found)
+    }
+
     async fn delete_push_subscription(&self, account: AccountId, id: i64) -> Result<bool> {
         on_db_write!(&self.db, p => sqlx::query(
                 "DELETE FROM push_subscriptions WHERE id = $1 AND account_id = $2")
