@@ -7,7 +7,8 @@
 // shows the "cannot play H.265" message instead of a black box. Finally the
 // cameras grid plays the demo camera's tile and marks the H.265 tile. An
 // event the H.265 camera reports appears on its open page within 2 s, and
-// clicking a demo motion event plays its clip.
+// clicking a demo motion event plays its clip; the timeline marks events and
+// the events feed (/events) opens a clip on the camera page.
 //
 // Debian's Chromium plays H.264/AAC through MediaSource but not H.265, which
 // is what the H.265 step relies on.
@@ -51,6 +52,7 @@ const SHOTS = [
   'recordings-05-grid.png',
   'recordings-06-event-live.png',
   'recordings-07-event-clip.png',
+  'recordings-08-feed-clip.png',
   'recordings-failure.png',
 ];
 
@@ -483,6 +485,28 @@ test('clicking an event plays its clip', { timeout: 180_000 }, async () => {
     await page.waitForFunction(() => document.getElementById('viewer').dataset.mode === 'playback', null, { timeout: 10_000 });
     await assertPlays('#video', 'event clip');
     await h.shot(page, 'recordings-07-event-clip.png');
+  });
+});
+
+test('the timeline marks events and the events feed opens their clips', { timeout: 180_000 }, async () => {
+  await h.withDiagnostics(async () => {
+    // The demo camera page from the previous test: its motion events are on the bar.
+    const marker = page.locator('#timeline span.marker').first();
+    await marker.waitFor({ state: 'attached', timeout: 30_000 });
+    await marker.click({ force: true });
+    await page.waitForFunction(() => document.getElementById('viewer').dataset.mode === 'playback', null, { timeout: 10_000 });
+
+    const res = await page.goto(`${h.base}/events?camera=${demoCameraId}`);
+    assert.equal(res.status(), 200, 'GET /events');
+    const link = page.locator('#feed li.event a[href*="?play="]').first();
+    await link.waitFor({ state: 'visible', timeout: 10_000 });
+    const at = Number(new URL(await link.getAttribute('href'), h.base).searchParams.get('play'));
+    const wait = at + 8_000 - Date.now();
+    if (wait > 0) await page.waitForTimeout(wait);
+    await link.click();
+    await page.waitForFunction(() => document.getElementById('viewer').dataset.mode === 'playback', null, { timeout: 10_000 });
+    await assertPlays('#video', 'clip from the events feed');
+    await h.shot(page, 'recordings-08-feed-clip.png');
   });
 });
 

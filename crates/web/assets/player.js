@@ -279,6 +279,7 @@
             bar.appendChild(el);
           });
           root.dataset.spans = String(spans.length);
+          loadMarkers(from, to);
           summary.textContent = spans.length
             ? spans.length + ' recorded stretch' + (spans.length === 1 ? '' : 'es') + '. Click the bar to play from that time.'
             : 'No recordings on this day.';
@@ -292,7 +293,37 @@
         });
     }
 
+    // Event markers on the bar: a click on one plays that event's clip.
+    function loadMarkers(from, to) {
+      fetch(api + '/events?from=' + from + '&to=' + to + '&limit=500', { credentials: 'same-origin' })
+        .then(function (r) {
+          if (!r.ok) throw new Error('HTTP ' + r.status);
+          return r.json();
+        })
+        .then(function (events) {
+          bar.querySelectorAll('span.marker').forEach(function (m) { m.remove(); });
+          events.forEach(function (e) {
+            var m = document.createElement('span');
+            m.className = 'marker';
+            m.dataset.at = String(e.at_ms);
+            m.style.left = ((e.at_ms - from) / DAY_MS * 100) + '%';
+            m.title = e.type + ' at ' + new Date(e.at_ms).toLocaleTimeString();
+            bar.appendChild(m);
+          });
+          root.dataset.markers = String(events.length);
+        })
+        .catch(function () {
+          // Markers are a convenience; the spans are already drawn.
+        });
+    }
+
     bar.addEventListener('click', function (ev) {
+      var marker = ev.target.closest('span.marker');
+      if (marker) {
+        var t = Number(marker.dataset.at);
+        play(t - 5000, t + 15000);
+        return;
+      }
       var box = bar.getBoundingClientRect();
       var at = dayStart() + (ev.clientX - box.left) / box.width * DAY_MS;
       // The stretch under the click, else the next one after it.
@@ -367,9 +398,17 @@
     dlFrom.addEventListener('change', updateDownload);
     dlTo.addEventListener('change', updateDownload);
 
-    day.value = localDay(Date.now());
-    loadTimeline();
-    goLive();
+    // `?play=<ms>` (links from the events feed) opens on that event's clip.
+    var asked = Number(new URLSearchParams(window.location.search).get('play'));
+    if (asked > 0) {
+      day.value = localDay(asked);
+      loadTimeline();
+      play(asked - 5000, asked + 15000);
+    } else {
+      day.value = localDay(Date.now());
+      loadTimeline();
+      goLive();
+    }
   }
 
   document.addEventListener('DOMContentLoaded', function () {

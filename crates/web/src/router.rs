@@ -33,6 +33,7 @@ const INIT_LIMIT: usize = 256 * 1024;
 const STYLE_CSS: &str = include_str!("../assets/style.css");
 const PLAYER_JS: &str = include_str!("../assets/player.js");
 const PUSH_JS: &str = include_str!("../assets/push.js");
+const FEED_JS: &str = include_str!("../assets/feed.js");
 const SERVICE_WORKER_JS: &str = include_str!("../assets/sw.js");
 const HLS_JS: &str = include_str!("../assets/vendor/hls.js/hls.light.min.js");
 const HLS_LICENSE: &str = include_str!("../assets/vendor/hls.js/LICENSE");
@@ -213,6 +214,7 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/style.css", get(style_css))
         .route("/assets/player.js", get(|| script(PLAYER_JS)))
         .route("/assets/push.js", get(|| script(PUSH_JS)))
+        .route("/assets/feed.js", get(|| script(FEED_JS)))
         .route("/sw.js", get(service_worker))
         .route("/assets/vendor/hls.light.min.js", get(|| script(HLS_JS)))
         .route(

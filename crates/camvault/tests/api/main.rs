@@ -17,6 +17,7 @@ mod crash;
 mod device;
 mod errors;
 mod events;
+mod feed;
 mod health;
 mod ingest;
 mod masking;

@@ -13,6 +13,7 @@
 mod alerts;
 mod claims;
 mod events;
+mod feed;
 mod firmware;
 mod invitations;
 mod ip;
@@ -70,6 +71,7 @@ pub fn routes() -> Router<AppState> {
         .route("/cameras/{id}/alerts", post(events::alerts_post))
         .route("/cameras/{id}/motion", post(motion::motion_post))
         .route("/alerts", get(alerts::alerts_get).post(alerts::alerts_post))
+        .route("/events", get(feed::feed_get))
         .route("/search", get(search::search_get))
         .route("/search/history/clear", post(search::history_clear_post))
         .route("/search/history/off", post(search::history_off_post))
@@ -118,6 +120,7 @@ enum Here {
     ClaimsQueue,
     Firmware,
     Search,
+    Events,
     Alerts,
     Elsewhere,
 }
@@ -142,6 +145,8 @@ fn subnav(user: &PageUser, here: Here) -> Markup {
             (link("/invitations", "Invitations", Here::Invitations))
             " · "
             (link("/claims", "Claims", Here::Claims))
+            " · "
+            (link("/events", "Events", Here::Events))
             " · "
             (link("/search", "Search", Here::Search))
             " · "
