@@ -97,6 +97,19 @@ fn sms_sender(config: &Config) -> anyhow::Result<Arc<dyn Sender>> {
     })
 }
 
+/// The broker of an MQTT URL as `scheme://host:port`, without credentials.
+fn mqtt_broker(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) => format!(
+            "{}://{}:{}",
+            u.scheme(),
+            u.host_str().unwrap_or("?"),
+            u.port().unwrap_or(1883)
+        ),
+        Err(_) => "(unreadable URL)".into(),
+    }
+}
+
 /// The MQTT publisher when `mqtt_url` is set. It reads event snapshots
 /// itself: the household opted in by configuring its broker, and each read
 /// is in the owner's access log.
@@ -305,6 +318,11 @@ impl App {
             public_url,
             body_limit: config.body_limit_bytes,
             session_max_age_secs: (config.session_idle_days * 24 * 3600) as i64,
+            mqtt: config.mqtt_url.as_deref().map(|url| web::state::MqttInfo {
+                broker: mqtt_broker(url),
+                prefix: config.mqtt_prefix.clone(),
+                discovery_prefix: config.mqtt_discovery_prefix.clone(),
+            }),
         };
         let router = web::router(AppState {
             accounts: core.accounts.clone(),

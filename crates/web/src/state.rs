@@ -39,6 +39,19 @@ pub struct WebSettings {
     pub body_limit: usize,
     /// Cookie lifetime in the browser (the server enforces idle expiry).
     pub session_max_age_secs: i64,
+    /// The MQTT integration the operator set up, shown on the integrations page.
+    pub mqtt: Option<MqttInfo>,
+}
+
+/// What the integrations page says about MQTT (no credentials).
+#[derive(Debug, Clone)]
+pub struct MqttInfo {
+    /// The broker, `mqtt://host:port`.
+    pub broker: String,
+    /// The topic prefix.
+    pub prefix: String,
+    /// Home Assistant's discovery prefix.
+    pub discovery_prefix: String,
 }
 
 impl Default for WebSettings {
@@ -48,6 +61,7 @@ impl Default for WebSettings {
             secure_cookies: false,
             body_limit: 1024 * 1024,
             session_max_age_secs: 30 * 24 * 3600,
+            mqtt: None,
         }
     }
 }

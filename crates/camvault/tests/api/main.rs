@@ -20,6 +20,7 @@ mod events;
 mod feed;
 mod health;
 mod ingest;
+mod integrations;
 mod masking;
 mod matrix;
 mod motion;

@@ -15,6 +15,7 @@ mod claims;
 mod events;
 mod feed;
 mod firmware;
+mod integrations;
 mod invitations;
 mod ip;
 mod mine;
@@ -72,6 +73,15 @@ pub fn routes() -> Router<AppState> {
         .route("/cameras/{id}/motion", post(motion::motion_post))
         .route("/alerts", get(alerts::alerts_get).post(alerts::alerts_post))
         .route("/events", get(feed::feed_get))
+        .route("/integrations", get(integrations::integrations_get))
+        .route(
+            "/integrations/webhooks",
+            post(integrations::webhook_add_post),
+        )
+        .route(
+            "/integrations/webhooks/remove",
+            post(integrations::webhook_remove_post),
+        )
         .route("/search", get(search::search_get))
         .route("/search/history/clear", post(search::history_clear_post))
         .route("/search/history/off", post(search::history_off_post))
@@ -122,6 +132,7 @@ enum Here {
     Search,
     Events,
     Alerts,
+    Integrations,
     Elsewhere,
 }
 
@@ -151,6 +162,8 @@ fn subnav(user: &PageUser, here: Here) -> Markup {
             (link("/search", "Search", Here::Search))
             " · "
             (link("/alerts", "Alerts", Here::Alerts))
+            " · "
+            (link("/integrations", "Integrations", Here::Integrations))
             @if is_admin(user) {
                 " · "
                 (link("/admin/devices", "Devices", Here::Devices))
