@@ -49,6 +49,7 @@ struct Playlist {
     in_range: usize,
     build: Duration,
     playlist_ms: Vec<f64>,
+    cold_ms: Vec<f64>,
     query_ms: Vec<f64>,
     playlist_bytes: usize,
 }
@@ -164,7 +165,7 @@ async fn playlist_half(
     build_index(server, owner, &init, starts).await?;
     let build = started.elapsed();
     let (from, to) = (domain::clock::Timestamp(from), domain::clock::Timestamp(to));
-    let (mut playlist_ms, mut query_ms) = (Vec::new(), Vec::new());
+    let (mut playlist_ms, mut cold_ms, mut query_ms) = (Vec::new(), Vec::new(), Vec::new());
     let (mut in_range, mut playlist_bytes) = (0, 0);
     let mut nudges = 0;
     let mut nudge = || {
@@ -181,6 +182,17 @@ async fn playlist_half(
             .segments_between(camera, owner, from, to)
             .await?;
         let query = at.elapsed();
+        nudge().await?;
+        // First read of the day (as after a restart or once it expired)…
+        server.core.recordings.drop_cached_slots();
+        let at = Instant::now();
+        server
+            .core
+            .recordings
+            .playlist(owner, camera, from, to)
+            .await?;
+        let cold = at.elapsed();
+        // …and the next one, as when the page's timeline read it first.
         nudge().await?;
         let at = Instant::now();
         let playlist = server
@@ -204,6 +216,7 @@ async fn playlist_half(
         if run >= WARMUP {
             query_ms.push(query.as_secs_f64() * 1000.0);
             playlist_ms.push(list.as_secs_f64() * 1000.0);
+            cold_ms.push(cold.as_secs_f64() * 1000.0);
         }
     }
     Ok(Playlist {
@@ -211,6 +224,7 @@ async fn playlist_half(
         in_range,
         build,
         playlist_ms,
+        cold_ms,
         query_ms,
         playlist_bytes,
     })
@@ -317,7 +331,7 @@ pub async fn run(opts: &Options, rep: &mut Reporter) -> anyhow::Result<()> {
     rep.emit(
         Outcome::new(
             "playback.playlist",
-            "Recordings::playlist for 24 h of 2 s segments, p50",
+            "Recordings::playlist for 24 h of 2 s segments, days already in memory, p50",
             "ms",
             p(&list.playlist_ms, 0.5),
             "segments_between for the same 24 h alone, p50",
@@ -326,6 +340,8 @@ pub async fn run(opts: &Options, rep: &mut Reporter) -> anyhow::Result<()> {
         .goal(Goal::value(Op::Below, 10.0, "value < 10 ms"))
         .detail("runs", RUNS)
         .detail("playlist_max_ms", p(&list.playlist_ms, 1.0))
+        .detail("first_read_playlist_p50_ms", p(&list.cold_ms, 0.5))
+        .detail("first_read_playlist_max_ms", p(&list.cold_ms, 1.0))
         .detail("query_max_ms", p(&list.query_ms, 1.0))
         .detail("segments_in_range", list.in_range)
         .detail("playlist_bytes", list.playlist_bytes)
@@ -337,6 +353,7 @@ pub async fn run(opts: &Options, rep: &mut Reporter) -> anyhow::Result<()> {
         )
         .note("365 days of history: 2 s segments for 3 days around the measured day, one every 5 min elsewhere; SQLite")
         .note("the playlist also checks access and appends an audit entry, which the baseline does not")
+        .note("the camera page reads the day's timeline before its playlist, so the playlist finds the days in memory; first_read_* is a playlist that reads them from the index (two whole UTC days)")
         .note("each timed call follows a write, as on a recording server, so SQLite's page cache starts cold"),
     );
     let rate = |(bytes, d): (u64, Duration)| mb(bytes) / d.as_secs_f64().max(1e-9);

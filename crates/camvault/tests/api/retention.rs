@@ -43,6 +43,8 @@ async fn recordings_past_retention_are_purged_with_their_day_keys() {
     let cam = recording_camera(&app).await;
     let (from, to) = upload_demo(&app, &cam, "old").await;
     assert_eq!(media_files(&app).len(), 7);
+    // Read once, so the day's segments are held in memory.
+    assert_eq!(spans(&cam, from, to).await.len(), 1);
 
     app.advance(29 * DAY);
     let report = app.recordings.purge().await.unwrap();
@@ -158,6 +160,8 @@ async fn reconciliation_deletes_orphan_blobs_and_flags_lost_ones() {
         .find(|p| p.to_string_lossy().ends_with(".m4s.cvb") && *p != orphan)
         .unwrap();
     std::fs::remove_file(&lost).unwrap();
+    // Read once, so the day's segments are held in memory.
+    assert_eq!(playlist_segments(&cam, from, to).await, 6);
 
     let report = app.recordings.reconcile().await.unwrap();
     assert_eq!(report.orphan_blobs, 1);
@@ -172,6 +176,28 @@ async fn reconciliation_deletes_orphan_blobs_and_flags_lost_ones() {
         app.recordings.reconcile().await.unwrap(),
         Default::default()
     );
+}
+
+#[tokio::test]
+async fn a_late_segment_joins_a_day_already_read() {
+    let app = TestApp::spawn().await;
+    let cam = recording_camera(&app).await;
+    let (from, to) = upload_demo(&app, &cam, "now").await;
+    assert_eq!(playlist_segments(&cam, from - 60_000, to).await, 6);
+    // The camera was offline a minute ago and uploads its backlog now.
+    let (_, segments) = crate::recordings::demo();
+    let resp = crate::recordings::put_segment(
+        &app,
+        &cam.token,
+        "backlog-1",
+        cam.init_id,
+        from - 30_000,
+        &segments[0],
+    )
+    .await;
+    assert_eq!(resp.status(), reqwest::StatusCode::CREATED);
+    assert_eq!(playlist_segments(&cam, from - 60_000, to).await, 7);
+    assert_eq!(spans(&cam, from - 60_000, to).await.len(), 2);
 }
 
 // promise: G2

@@ -318,6 +318,17 @@ impl Recordings {
                 return Err(e);
             }
         };
+        self.slots.inserted(
+            segment.account_id,
+            super::SegmentSlot {
+                id,
+                init_id: segment.init_id,
+                has_audio: segment.has_audio,
+                start: segment.start,
+                end: segment.end,
+            },
+            camera.id,
+        );
         self.publish_live(camera, &init, keep_audio, &segment, plain, arrived)
             .await;
         Ok((

@@ -15,6 +15,7 @@ pub mod keys;
 pub mod live;
 pub mod playback;
 pub mod retention;
+pub mod slots;
 pub mod uploads;
 
 use std::collections::HashMap;
@@ -255,6 +256,8 @@ pub struct Recordings {
     live: live::LiveHub,
     /// Upload tallies waiting for the next flush.
     uploads: Mutex<uploads::Pending>,
+    /// Recent camera-days' playable segments.
+    slots: slots::SlotCache,
 }
 
 impl Recordings {
@@ -272,6 +275,7 @@ impl Recordings {
             playable_inits: Mutex::new(HashMap::new()),
             live: live::LiveHub::default(),
             uploads: Mutex::new(uploads::Pending::default()),
+            slots: slots::SlotCache::default(),
         }
     }
 
@@ -288,6 +292,12 @@ impl Recordings {
     /// The limits in force.
     pub fn config(&self) -> &RecordingsConfig {
         &self.config
+    }
+
+    /// Drops the in-memory segment lists (memory pressure, or a benchmark
+    /// measuring a first read).
+    pub fn drop_cached_slots(&self) {
+        self.slots.clear();
     }
 }
 

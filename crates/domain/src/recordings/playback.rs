@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use media::fmp4;
 
-use super::{Recordings, SegmentRecord, Span};
+use super::{slots, Recordings, SegmentRecord, Span};
 use crate::audit::AuditEntry;
 use crate::cameras::{Access, Camera};
 use crate::clock::Timestamp;
@@ -18,6 +18,9 @@ use crate::{Error, Result};
 pub const MAX_RANGE: Duration = Duration::from_secs(7 * 24 * 3600);
 /// A camera's newest segment older than this is history, not live.
 const LIVE_STALE: Duration = Duration::from_secs(30);
+/// Ranges spanning more days than this read the index directly, so a long
+/// search does not push the days people are watching out of the cache.
+const MAX_CACHED_DAYS: i64 = 3;
 /// Enough bytes for any blob header this server writes.
 const HEADER_READ: u64 = 1024;
 
@@ -106,9 +109,43 @@ impl Recordings {
         to: Timestamp,
     ) -> Result<Vec<super::SegmentSlot>> {
         check_range(from, to)?;
-        self.index
-            .segment_slots_between(camera, owner, from, to)
-            .await
+        // A segment is at most an hour long, so one starting up to an hour
+        // before `from` may still reach into the range (as the index query).
+        let earliest = from.ms() - 3_600_000;
+        let (first, last) = (slots::day_of(earliest), slots::day_of(to.ms() - 1));
+        if last - first > MAX_CACHED_DAYS {
+            return self
+                .index
+                .segment_slots_between(camera, owner, from, to)
+                .await;
+        }
+        let today = slots::day_of(self.clock.now().ms());
+        let mut out = Vec::new();
+        for day in first..=last {
+            let (cached, stamp) = self.slots.get(camera, owner, day);
+            let kept = match cached {
+                Some(kept) => kept,
+                None => {
+                    let start = Timestamp(day * slots::DAY_MS);
+                    let end = Timestamp((day + 1) * slots::DAY_MS);
+                    let mut read = self
+                        .index
+                        .segment_slots_between(camera, owner, start, end)
+                        .await?;
+                    read.retain(|s| s.start >= start);
+                    let read = Arc::new(read);
+                    self.slots
+                        .put(camera, owner, day, stamp, read.clone(), day >= today);
+                    read
+                }
+            };
+            out.extend(
+                kept.iter()
+                    .filter(|s| s.start < to && s.end > from && s.start.ms() > earliest)
+                    .cloned(),
+            );
+        }
+        Ok(out)
     }
 
     /// Recorded spans between `from` and `to`, gaps under the tolerance merged.

@@ -46,6 +46,11 @@ impl Recordings {
         }
         let ids: Vec<i64> = segments.iter().map(|s| s.id).collect();
         self.index.delete_segments(&ids).await?;
+        let mut cameras: Vec<_> = segments.iter().map(|s| s.segment.camera_id).collect();
+        cameras.dedup();
+        for camera in cameras {
+            self.slots.forget_camera(camera);
+        }
         Ok(ids.len() as u64)
     }
 
@@ -199,6 +204,7 @@ impl Recordings {
             .collect();
         if !missing.is_empty() {
             report.missing_blobs = self.index.flag_missing(&missing).await?;
+            self.slots.clear();
         }
         Ok(report)
     }
