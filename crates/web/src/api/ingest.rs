@@ -131,11 +131,12 @@ pub async fn upload_segment(
     Path(segment_id): Path<String>,
     AppQuery(q): AppQuery<SegmentQuery>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: axum::body::Body,
 ) -> ApiResult<(StatusCode, Json<SegmentAck>)> {
     let result = async {
         content_type_is(&headers, &["video/iso.segment", "video/mp4"])?;
-        let body = body?;
+        let limit = state.recordings.config().max_segment_bytes;
+        let body = crate::extract::read_body(body, &headers, limit).await?;
         Ok::<_, ApiError>(
             state
                 .recordings
@@ -145,8 +146,7 @@ pub async fn upload_segment(
                         device_id: segment_id,
                         init_id: q.init_id,
                         start: Timestamp(q.start_ms),
-                        // Takes over the body's buffer when it is the only owner, instead of copying.
-                        bytes: Vec::from(body),
+                        bytes: body,
                     },
                 )
                 .await?,
