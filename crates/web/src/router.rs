@@ -170,6 +170,8 @@ pub fn router(state: AppState) -> Router {
 
     let pages = Router::new()
         .route("/", get(|| async { Redirect::to("/account") }))
+        .route("/privacy", get(pages::privacy::privacy_get))
+        .route("/privacy.json", get(pages::privacy::privacy_json))
         .route(
             "/signup",
             get(pages::auth::signup_get).post(pages::auth::signup_post),

@@ -26,6 +26,7 @@ mod matrix;
 mod motion;
 mod mqtt;
 mod pages;
+mod privacy;
 mod provisioning;
 mod push;
 mod recordings;

@@ -1,3 +1,4 @@
 //! Privacy rules shared by every layer.
 
+pub mod inventory;
 pub mod masking;

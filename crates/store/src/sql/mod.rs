@@ -99,6 +99,24 @@ impl SqlStore {
         }
     }
 
+    /// Every (table, column) of the schema, without the migration
+    /// bookkeeping: what the data inventory must describe.
+    pub async fn schema_columns(&self) -> domain::Result<Vec<(String, String)>> {
+        let sql = match self.db {
+            Db::Sqlite { .. } => {
+                "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+                 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx%' \
+                 ORDER BY m.name, p.cid"
+            }
+            Db::Postgres(_) => {
+                "SELECT table_name::text, column_name::text FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name NOT LIKE '_sqlx%' \
+                 ORDER BY table_name, ordinal_position"
+            }
+        };
+        on_db!(&self.db, p => sqlx::query_as(sql).fetch_all(p).await.map_err(storage))
+    }
+
     /// Waits for in-flight queries and closes every connection.
     pub async fn close(&self) {
         if let Db::Sqlite { read, .. } = &self.db {

@@ -32,7 +32,7 @@ pub fn page(title: &str, user: Option<&PageUser>, body: Markup) -> Markup {
                     }
                 }
                 main { (body) }
-                footer { a href="/api/docs" { "API" } }
+                footer { a href="/privacy" { "Privacy" } " · " a href="/api/docs" { "API" } }
             }
         }
     }

@@ -6,6 +6,7 @@ pub mod account;
 pub mod auth;
 pub mod cameras;
 pub mod layout;
+pub mod privacy;
 pub mod setup;
 
 use axum::http::StatusCode;

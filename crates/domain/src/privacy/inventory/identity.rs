@@ -1,0 +1,132 @@
+//! Accounts, sign-in and the audit trail.
+
+use super::DataClass::{Contact, Content, Identity, NotPersonal, Technical};
+use super::LegalBasis::{Contract, LegitimateInterest};
+use super::Purpose::{Account, Security};
+use super::Recipient::{EmailRelay, SmsGateway};
+use super::{col, Table};
+
+pub(super) const TABLES: &[Table] = &[
+    Table {
+        name: "accounts",
+        holds: "your account: username, password hash (Argon2id) and role",
+        purpose: Account,
+        basis: Contract,
+        retention: "while the account exists",
+        recipients: &[],
+        columns: &[
+            col("id", Technical),
+            col("username", Identity),
+            col("password_hash", Technical),
+            col("role", Technical),
+            col("created_at", Technical),
+        ],
+    },
+    Table {
+        name: "contacts",
+        holds: "your email addresses and phone numbers, and whether they are verified",
+        purpose: Account,
+        basis: Contract,
+        retention: "until you remove them, or while the account exists",
+        recipients: &[EmailRelay, SmsGateway],
+        columns: &[
+            col("id", Technical),
+            col("account_id", Identity),
+            col("kind", Technical),
+            col("value", Contact),
+            col("state", Technical),
+            col("verified_at", Technical),
+            col("created_at", Technical),
+        ],
+    },
+    Table {
+        name: "one_time_codes",
+        holds: "verification and sign-in codes sent to your contacts (hashed)",
+        purpose: Security,
+        basis: Contract,
+        retention: "until used or expired (minutes)",
+        recipients: &[EmailRelay, SmsGateway],
+        columns: &[
+            col("id", Technical),
+            col("contact_id", Identity),
+            col("purpose", Technical),
+            col("code_hash", Technical),
+            col("attempts", Technical),
+            col("expires_at", Technical),
+            col("created_at", Technical),
+        ],
+    },
+    Table {
+        name: "sessions",
+        holds: "your signed-in browsers: a hash of the session token and the browser's user agent",
+        purpose: Security,
+        basis: Contract,
+        retention: "until you sign out, end the session, or it stays idle past the limit",
+        recipients: &[],
+        columns: &[
+            col("id", Technical),
+            col("account_id", Identity),
+            col("token_hash", Technical),
+            col("user_agent", Technical),
+            col("created_at", Technical),
+            col("last_seen_at", Technical),
+        ],
+    },
+    Table {
+        name: "api_tokens",
+        holds: "API tokens you created (name and hash)",
+        purpose: Account,
+        basis: Contract,
+        retention: "until you revoke them",
+        recipients: &[],
+        columns: &[
+            col("id", Technical),
+            col("account_id", Identity),
+            col("name", Content),
+            col("token_hash", Technical),
+            col("created_at", Technical),
+            col("last_used_at", Technical),
+        ],
+    },
+    Table {
+        name: "throttles",
+        holds: "counts of failed attempts per sign-in name, address or device, to slow down guessing",
+        purpose: Security,
+        basis: LegitimateInterest,
+        retention: "until the lock expires or a success resets it",
+        recipients: &[],
+        columns: &[
+            col("key", Technical),
+            col("failures", Technical),
+            col("locked_until", Technical),
+            col("updated_at", Technical),
+        ],
+    },
+    Table {
+        name: "settings",
+        holds: "server-wide settings (e.g. whether set-up is done)",
+        purpose: Account,
+        basis: Contract,
+        retention: "while the server runs",
+        recipients: &[],
+        columns: &[col("name", NotPersonal), col("value", NotPersonal)],
+    },
+    Table {
+        name: "audit_entries",
+        holds: "who accessed your data or acted as an administrator: actor, role, action, object, reason, time",
+        purpose: Security,
+        basis: LegitimateInterest,
+        retention: "while the account exists; you can read the entries about your data",
+        recipients: &[],
+        columns: &[
+            col("id", Technical),
+            col("actor_id", Identity),
+            col("role", Technical),
+            col("subject_id", Identity),
+            col("action", Technical),
+            col("object", Technical),
+            col("reason", Content),
+            col("created_at", Technical),
+        ],
+    },
+];
