@@ -17,6 +17,7 @@ use domain::events::webhooks::{Webhooks, WebhooksConfig, WebhooksDeps};
 use domain::events::{Events, EventsConfig, EventsDeps};
 use domain::notify::Outbox;
 use domain::ports::{AlertSink, Sender};
+use domain::privacy::statistics::Statistics;
 use domain::recordings::{Recordings, RecordingsConfig, RecordingsDeps};
 use store::{LocalBlobStore, SqlStore};
 use tokio::net::TcpListener;
@@ -62,6 +63,8 @@ pub struct Core {
     pub blobs: Arc<LocalBlobStore>,
     /// Event webhooks (queued by every build, sent by the server's job).
     pub webhooks: Arc<Webhooks>,
+    /// Aggregate statistics for administrators.
+    pub statistics: Arc<Statistics>,
     /// The MQTT publisher, when `mqtt_url` is set and this is the server.
     pub mqtt: Option<Arc<delivery::MqttPublisher>>,
 }
@@ -186,6 +189,11 @@ impl Core {
             None => sms_sender(config)?,
         };
         let shared = Arc::new(store.clone());
+        let statistics = Arc::new(Statistics::new(
+            shared.clone(),
+            deps.clock.clone(),
+            config.stats_min_group,
+        ));
         let blobs = Arc::new(LocalBlobStore::open(&config.blob_dir())?);
         let cameras = Cameras::new(CamerasDeps {
             store: shared.clone(),
@@ -281,6 +289,7 @@ impl Core {
             events: Arc::new(events),
             blobs,
             webhooks,
+            statistics,
             mqtt,
         })
     }
@@ -330,6 +339,7 @@ impl App {
             recordings: core.recordings.clone(),
             events: core.events.clone(),
             webhooks: core.webhooks.clone(),
+            statistics: core.statistics.clone(),
             blobs: core.blobs.clone(),
             settings: Arc::new(settings),
         });

@@ -60,6 +60,8 @@ pub struct Config {
     pub rtsp_rescan_secs: u64,
     /// Seconds after an alert during which a camera sends no more email or push.
     pub alert_cooldown_secs: u64,
+    /// Smallest group the administrators' statistics show (k); smaller ones are suppressed.
+    pub stats_min_group: u64,
     /// MQTT broker for events and camera state, e.g. `mqtt://user:pass@127.0.0.1:1883`; none is off.
     pub mqtt_url: Option<String>,
     /// Topic prefix of camvault's MQTT messages.
@@ -97,6 +99,7 @@ impl Default for Config {
             purge_interval_secs: 300,
             rtsp_rescan_secs: 10,
             alert_cooldown_secs: 30,
+            stats_min_group: 10,
             mqtt_url: None,
             mqtt_prefix: "camvault".into(),
             mqtt_discovery_prefix: "homeassistant".into(),
@@ -135,6 +138,7 @@ impl std::fmt::Debug for Config {
             .field("purge_interval_secs", &self.purge_interval_secs)
             .field("rtsp_rescan_secs", &self.rtsp_rescan_secs)
             .field("alert_cooldown_secs", &self.alert_cooldown_secs)
+            .field("stats_min_group", &self.stats_min_group)
             .field("mqtt_url", &redact(&self.mqtt_url))
             .field("mqtt_prefix", &self.mqtt_prefix)
             .field("mqtt_discovery_prefix", &self.mqtt_discovery_prefix)
@@ -195,6 +199,7 @@ const ENV_KEYS: &[&str] = &[
     "purge_interval_secs",
     "rtsp_rescan_secs",
     "alert_cooldown_secs",
+    "stats_min_group",
     "mqtt_url",
     "mqtt_prefix",
     "mqtt_discovery_prefix",

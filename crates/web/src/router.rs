@@ -161,6 +161,7 @@ pub fn router(state: AppState) -> Router {
             "/admin/firmware",
             get(admin::firmware).post(admin::publish_firmware),
         )
+        .route("/admin/statistics", get(admin::statistics))
         .route(
             "/admin/devices",
             get(admin::devices)

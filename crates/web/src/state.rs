@@ -22,6 +22,8 @@ pub struct AppState {
     pub events: Arc<Events>,
     /// Event webhooks.
     pub webhooks: Arc<Webhooks>,
+    /// Aggregate statistics for administrators.
+    pub statistics: Arc<domain::privacy::statistics::Statistics>,
     /// The blob store (checked by readiness).
     pub blobs: Arc<dyn BlobStore>,
     /// HTTP-level settings.

@@ -40,5 +40,6 @@ mod sharing;
 mod sharing_pages;
 mod signin;
 mod simulate;
+mod statistics;
 mod tokens;
 mod webhooks;

@@ -286,6 +286,12 @@ fn rows() -> Vec<Row> {
         ),
         row(
             Method::GET,
+            "/api/v1/admin/statistics",
+            None,
+            [403, 403, 403, 403, 401, 401, 401, 200],
+        ),
+        row(
+            Method::GET,
             "/api/v1/admin/firmware",
             None,
             [403, 403, 403, 403, 401, 401, 401, 200],

@@ -11,6 +11,7 @@ mod recordings;
 mod sessions;
 mod settings;
 mod sharing;
+mod statistics;
 mod throttles;
 mod webhooks;
 

@@ -170,3 +170,14 @@ pub async fn firmware(
     let all = state.cameras.firmware_manifests().await?;
     Ok(Json(all.into_iter().map(FirmwareView::from).collect()))
 }
+
+/// Aggregate statistics (F3): counts only, groups smaller than the
+/// configured k suppressed.
+#[utoipa::path(get, path = "/api/v1/admin/statistics", tag = "admin",
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody)))]
+pub async fn statistics(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+) -> ApiResult<Json<domain::privacy::statistics::Report>> {
+    Ok(Json(state.statistics.report().await?))
+}

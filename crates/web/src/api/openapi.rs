@@ -39,7 +39,7 @@ use crate::pages::layout;
         push::vapid_public_key, push::subscribe, push::list, push::remove,
         webhooks::create, webhooks::list, webhooks::delete, webhooks::deliveries,
         search::search, search::history, search::clear, search::settings,
-        admin::import, admin::devices, admin::publish_firmware, admin::firmware,
+        admin::import, admin::devices, admin::publish_firmware, admin::firmware, admin::statistics,
         sharing::invite, sharing::cancel, sharing::shares, sharing::revoke,
         sharing::incoming, sharing::accept, sharing::decline,
         claims::file, claims::mine, claims::queue, claims::evidence, claims::decide,

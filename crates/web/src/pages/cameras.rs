@@ -26,6 +26,7 @@ mod schedule;
 mod search;
 mod settings;
 mod sharing;
+mod statistics;
 mod viewer;
 
 use axum::extract::DefaultBodyLimit;
@@ -73,6 +74,7 @@ pub fn routes() -> Router<AppState> {
         .route("/cameras/{id}/motion", post(motion::motion_post))
         .route("/alerts", get(alerts::alerts_get).post(alerts::alerts_post))
         .route("/events", get(feed::feed_get))
+        .route("/admin/statistics", get(statistics::statistics_get))
         .route("/integrations", get(integrations::integrations_get))
         .route(
             "/integrations/webhooks",
@@ -133,6 +135,7 @@ enum Here {
     Events,
     Alerts,
     Integrations,
+    Statistics,
     Elsewhere,
 }
 
@@ -171,6 +174,8 @@ fn subnav(user: &PageUser, here: Here) -> Markup {
                 (link("/admin/claims", "Claims queue", Here::ClaimsQueue))
                 " · "
                 (link("/admin/firmware", "Firmware", Here::Firmware))
+                " · "
+                (link("/admin/statistics", "Statistics", Here::Statistics))
             }
         }
     }
