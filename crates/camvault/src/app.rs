@@ -17,6 +17,7 @@ use domain::events::webhooks::{Webhooks, WebhooksConfig, WebhooksDeps};
 use domain::events::{Events, EventsConfig, EventsDeps};
 use domain::notify::Outbox;
 use domain::ports::{AlertSink, Sender};
+use domain::privacy::requests::{Requests, RequestsConfig};
 use domain::privacy::statistics::Statistics;
 use domain::recordings::{Recordings, RecordingsConfig, RecordingsDeps};
 use store::{LocalBlobStore, SqlStore};
@@ -65,6 +66,8 @@ pub struct Core {
     pub webhooks: Arc<Webhooks>,
     /// Aggregate statistics for administrators.
     pub statistics: Arc<Statistics>,
+    /// Formal rights requests.
+    pub requests: Arc<Requests>,
     /// The MQTT publisher, when `mqtt_url` is set and this is the server.
     pub mqtt: Option<Arc<delivery::MqttPublisher>>,
 }
@@ -194,6 +197,16 @@ impl Core {
             deps.clock.clone(),
             config.stats_min_group,
         ));
+        let requests = Arc::new(Requests::new(
+            shared.clone(),
+            shared.clone(),
+            deps.clock.clone(),
+            RequestsConfig {
+                deadline: Duration::from_secs(config.request_deadline_days.max(1) * 86_400),
+                repeat_window: Duration::from_secs(config.request_repeat_days * 86_400),
+                ..RequestsConfig::default()
+            },
+        ));
         let blobs = Arc::new(LocalBlobStore::open(&config.blob_dir())?);
         let cameras = Cameras::new(CamerasDeps {
             store: shared.clone(),
@@ -290,6 +303,7 @@ impl Core {
             blobs,
             webhooks,
             statistics,
+            requests,
             mqtt,
         })
     }
@@ -340,6 +354,7 @@ impl App {
             events: core.events.clone(),
             webhooks: core.webhooks.clone(),
             statistics: core.statistics.clone(),
+            requests: core.requests.clone(),
             blobs: core.blobs.clone(),
             settings: Arc::new(settings),
         });

@@ -62,6 +62,10 @@ pub struct Config {
     pub alert_cooldown_secs: u64,
     /// Smallest group the administrators' statistics show (k); smaller ones are suppressed.
     pub stats_min_group: u64,
+    /// Days to answer a rights request.
+    pub request_deadline_days: u64,
+    /// Days within which an identical rights request counts as a repeat.
+    pub request_repeat_days: u64,
     /// MQTT broker for events and camera state, e.g. `mqtt://user:pass@127.0.0.1:1883`; none is off.
     pub mqtt_url: Option<String>,
     /// Topic prefix of camvault's MQTT messages.
@@ -100,6 +104,8 @@ impl Default for Config {
             rtsp_rescan_secs: 10,
             alert_cooldown_secs: 30,
             stats_min_group: 10,
+            request_deadline_days: 30,
+            request_repeat_days: 90,
             mqtt_url: None,
             mqtt_prefix: "camvault".into(),
             mqtt_discovery_prefix: "homeassistant".into(),
@@ -139,6 +145,8 @@ impl std::fmt::Debug for Config {
             .field("rtsp_rescan_secs", &self.rtsp_rescan_secs)
             .field("alert_cooldown_secs", &self.alert_cooldown_secs)
             .field("stats_min_group", &self.stats_min_group)
+            .field("request_deadline_days", &self.request_deadline_days)
+            .field("request_repeat_days", &self.request_repeat_days)
             .field("mqtt_url", &redact(&self.mqtt_url))
             .field("mqtt_prefix", &self.mqtt_prefix)
             .field("mqtt_discovery_prefix", &self.mqtt_discovery_prefix)
@@ -200,6 +208,8 @@ const ENV_KEYS: &[&str] = &[
     "rtsp_rescan_secs",
     "alert_cooldown_secs",
     "stats_min_group",
+    "request_deadline_days",
+    "request_repeat_days",
     "mqtt_url",
     "mqtt_prefix",
     "mqtt_discovery_prefix",

@@ -12,7 +12,7 @@ pub mod extract;
 pub mod pages;
 pub mod router;
 pub mod state;
-mod time_fmt;
+pub mod time_fmt;
 
 pub use router::router;
 pub use state::{AppState, WebSettings};

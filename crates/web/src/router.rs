@@ -13,7 +13,7 @@ use crate::api::{
     accounts, admin, cameras, claims, device, events, health, ingest, live, openapi, recordings,
     search, sessions, setup, sharing, tokens, webhooks,
 };
-use crate::api::{motion, push};
+use crate::api::{motion, push, requests};
 use crate::error::ApiError;
 use crate::pages;
 use crate::state::AppState;
@@ -162,6 +162,9 @@ pub fn router(state: AppState) -> Router {
             get(admin::firmware).post(admin::publish_firmware),
         )
         .route("/admin/statistics", get(admin::statistics))
+        .route("/admin/requests", get(requests::queue))
+        .route("/admin/requests/{id}/state", post(requests::advance))
+        .route("/me/requests", post(requests::create).get(requests::mine))
         .route(
             "/admin/devices",
             get(admin::devices)

@@ -24,6 +24,8 @@ pub struct AppState {
     pub webhooks: Arc<Webhooks>,
     /// Aggregate statistics for administrators.
     pub statistics: Arc<domain::privacy::statistics::Statistics>,
+    /// Formal rights requests.
+    pub requests: Arc<domain::privacy::requests::Requests>,
     /// The blob store (checked by readiness).
     pub blobs: Arc<dyn BlobStore>,
     /// HTTP-level settings.

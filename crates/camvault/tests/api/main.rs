@@ -30,6 +30,7 @@ mod privacy;
 mod provisioning;
 mod push;
 mod recordings;
+mod requests;
 mod retention;
 mod rtsp;
 mod rtsp_ingest;

@@ -286,6 +286,19 @@ fn rows() -> Vec<Row> {
         ),
         row(
             Method::GET,
+            "/api/v1/admin/requests",
+            None,
+            [403, 403, 403, 403, 401, 401, 401, 200],
+        ),
+        row(
+            Method::POST,
+            "/api/v1/admin/requests/{id}/state",
+            Some(json!({"state": "verified"})),
+            // No request has the camera's id here: admins get 404.
+            [403, 403, 403, 403, 401, 401, 401, 404],
+        ),
+        row(
+            Method::GET,
             "/api/v1/admin/statistics",
             None,
             [403, 403, 403, 403, 401, 401, 401, 200],

@@ -2,4 +2,5 @@
 
 pub mod inventory;
 pub mod masking;
+pub mod requests;
 pub mod statistics;

@@ -8,6 +8,7 @@ mod events;
 mod keys;
 mod push;
 mod recordings;
+mod requests;
 mod sessions;
 mod settings;
 mod sharing;

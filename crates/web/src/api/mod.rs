@@ -13,6 +13,7 @@ pub mod motion;
 pub mod openapi;
 pub mod push;
 pub mod recordings;
+pub mod requests;
 pub mod search;
 pub mod sessions;
 pub mod setup;

@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::pages::layout::page;
 
 /// Every purpose, in the order the page shows them.
-const PURPOSES: [Purpose; 8] = [
+const PURPOSES: [Purpose; 9] = [
     Purpose::Account,
     Purpose::Security,
     Purpose::Cameras,
@@ -23,6 +23,7 @@ const PURPOSES: [Purpose; 8] = [
     Purpose::Search,
     Purpose::Integrations,
     Purpose::Claims,
+    Purpose::Rights,
 ];
 
 fn personal_classes(t: &Table) -> BTreeSet<DataClass> {

@@ -1,8 +1,8 @@
 //! Accounts, sign-in and the audit trail.
 
 use super::DataClass::{Contact, Content, Identity, NotPersonal, Technical};
-use super::LegalBasis::{Contract, LegitimateInterest};
-use super::Purpose::{Account, Security};
+use super::LegalBasis::{Contract, LegalObligation, LegitimateInterest};
+use super::Purpose::{Account, Rights, Security};
 use super::Recipient::{EmailRelay, SmsGateway};
 use super::{col, Table};
 
@@ -126,6 +126,42 @@ pub(super) const TABLES: &[Table] = &[
             col("action", Technical),
             col("object", Technical),
             col("reason", Content),
+            col("created_at", Technical),
+        ],
+    },
+    Table {
+        name: "rights_requests",
+        holds: "requests you make about your data (access, correction, erasure…): your words, where each stands, its deadline and the written reason of a refusal",
+        purpose: Rights,
+        basis: LegalObligation,
+        retention: "while the account exists",
+        recipients: &[],
+        columns: &[
+            col("id", Technical),
+            col("account_id", Identity),
+            col("kind", Technical),
+            col("details", Content),
+            col("state", Technical),
+            col("reason", Content),
+            col("due_at", Technical),
+            col("repeat_of", Technical),
+            col("created_at", Technical),
+            col("updated_at", Technical),
+        ],
+    },
+    Table {
+        name: "rights_request_steps",
+        holds: "each step a request took: who moved it, when, and why",
+        purpose: Rights,
+        basis: LegalObligation,
+        retention: "as long as the request",
+        recipients: &[],
+        columns: &[
+            col("id", Technical),
+            col("request_id", Technical),
+            col("state", Technical),
+            col("reason", Content),
+            col("actor_id", Identity),
             col("created_at", Technical),
         ],
     },

@@ -72,6 +72,8 @@ pub enum Purpose {
     Integrations,
     /// Settling who owns a camera.
     Claims,
+    /// Answering requests about one's data.
+    Rights,
 }
 
 impl Purpose {
@@ -88,6 +90,7 @@ impl Purpose {
             Purpose::Search => "to let you search your events and recordings",
             Purpose::Integrations => "to deliver events to the integrations you set up",
             Purpose::Claims => "to settle who owns a camera when its owner changes",
+            Purpose::Rights => "to answer the requests you make about your data",
         }
     }
 }
