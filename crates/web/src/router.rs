@@ -176,6 +176,13 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(|| async { Redirect::to("/account") }))
         .route("/privacy", get(pages::privacy::privacy_get))
         .route("/privacy.json", get(pages::privacy::privacy_json))
+        .route("/privacy-center", get(pages::rights::center_get))
+        .route(
+            "/privacy-center/requests",
+            post(pages::rights::request_post),
+        )
+        .route("/admin/requests", get(pages::rights::queue_get))
+        .route("/admin/requests/{id}/state", post(pages::rights::step_post))
         .route(
             "/signup",
             get(pages::auth::signup_get).post(pages::auth::signup_post),

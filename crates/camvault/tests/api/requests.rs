@@ -215,3 +215,82 @@ async fn repeated_identical_requests_are_recognised_and_overdue_ones_flagged() {
 fn rfc(ms: i64) -> String {
     web::time_fmt::rfc3339(domain::clock::Timestamp(ms))
 }
+
+#[tokio::test]
+async fn requests_are_made_and_answered_from_the_pages() {
+    let app = TestApp::spawn().await;
+    let cleo = app.person("cleo-rights", Role::User).await;
+    let admin = app.person("dpo3", Role::Admin).await;
+    let center = cleo.text("/privacy-center").await;
+    crate::helpers::assert_no_inline_script(&center, "/privacy-center");
+    assert!(center.contains("Who accessed your data"));
+    let resp = cleo
+        .submit_form(
+            &center,
+            "/privacy-center/requests",
+            &[
+                ("kind", "objection"),
+                (
+                    "details",
+                    "Please stop using my camera names in statistics.",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    assert!(resp
+        .text()
+        .await
+        .unwrap()
+        .contains("received; the answer is due by"));
+    let bad = cleo
+        .submit_form(
+            &center,
+            "/privacy-center/requests",
+            &[("kind", "objection"), ("details", " ")],
+        )
+        .await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+
+    // Not for people who are not administrators.
+    assert_eq!(
+        cleo.get("/admin/requests").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let queue = admin.text("/admin/requests").await;
+    assert!(queue.contains("Please stop using my camera names in statistics."));
+    let id = admin
+        .get("/api/v1/admin/requests")
+        .await
+        .json::<Vec<Value>>()
+        .await
+        .unwrap()[0]["id"]
+        .as_i64()
+        .unwrap();
+    let action = format!("/admin/requests/{id}/state");
+    let resp = admin
+        .submit_form(&queue, &action, &[("state", "verified")])
+        .await;
+    assert!(resp.status().is_redirection() || resp.status() == StatusCode::OK);
+    let resp = admin
+        .submit_form(&queue, &action, &[("state", "refused"), ("reason", "")])
+        .await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert!(resp.text().await.unwrap().contains("written reason"));
+    let resp = admin
+        .submit_form(
+            &queue,
+            &action,
+            &[
+                ("state", "refused"),
+                ("reason", "Statistics hold no camera names."),
+            ],
+        )
+        .await;
+    assert!(resp.status().is_redirection() || resp.status() == StatusCode::OK);
+    let center = cleo.text("/privacy-center").await;
+    assert!(
+        center.contains("refused") && center.contains("Statistics hold no camera names."),
+        "{center}"
+    );
+}

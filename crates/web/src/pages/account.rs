@@ -46,6 +46,7 @@ async fn account_page(
                 h2 { "You" }
                 p { "Signed in as " strong.username { (profile.account.username) }
                     " (" (profile.account.role.as_str()) ")" }
+                p { a href="/privacy-center" { "Privacy center" } ": who accessed your data, and requests about it." }
             }
             section.card {
                 h2 { "Contacts" }

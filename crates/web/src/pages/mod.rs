@@ -7,6 +7,7 @@ pub mod auth;
 pub mod cameras;
 pub mod layout;
 pub mod privacy;
+pub mod rights;
 pub mod setup;
 
 use axum::http::StatusCode;
