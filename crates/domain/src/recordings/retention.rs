@@ -28,6 +28,9 @@ pub struct PurgeReport {
     pub keys_destroyed: u64,
 }
 
+/// How long reconciliation waits before deleting blobs without a row.
+const RECONCILE_SETTLE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// What reconciliation found.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct ReconcileReport {
@@ -187,8 +190,16 @@ impl Recordings {
     /// without a blob are flagged so playback skips them. Run it before
     /// accepting uploads, or an in-flight blob looks orphaned.
     pub async fn reconcile(&self) -> Result<ReconcileReport> {
-        let indexed: HashSet<String> = self.index.indexed_blob_keys().await?.into_iter().collect();
         let stored = self.blobs.list("media/").await?;
+        let mut indexed: HashSet<String> =
+            self.index.indexed_blob_keys().await?.into_iter().collect();
+        if stored.iter().any(|(k, _)| !indexed.contains(k)) {
+            // A killed server's last insert can still commit after it died
+            // (a database server finishes a COMMIT it fully received), so a
+            // blob that looks orphaned gets a moment before it is judged.
+            tokio::time::sleep(RECONCILE_SETTLE).await;
+            indexed = self.index.indexed_blob_keys().await?.into_iter().collect();
+        }
         let stored_keys: HashSet<&str> = stored.iter().map(|(k, _)| k.as_str()).collect();
         let mut report = ReconcileReport::default();
         for (key, _) in &stored {
