@@ -233,9 +233,9 @@ async fn wait_for_deliveries(cam: &Cam, n: usize) -> Vec<Value> {
     deliveries(cam).await
 }
 
-#[tokio::test]
-async fn email_alerts_respect_the_cooldown_and_quiet_hours() {
-    let app = TestApp::spawn().await;
+/// A bound camera whose owner verified `owner@example.com` and turned
+/// email alerts on for it.
+async fn mailing_camera(app: &TestApp) -> Cam {
     app.provision(1).await;
     let owner = app.verified_person("owner", "owner@example.com").await;
     let id = owner.bind(1).await;
@@ -254,6 +254,13 @@ async fn email_alerts_respect_the_cooldown_and_quiet_hours() {
         )
         .await;
     assert_eq!(resp.json::<Value>().await.unwrap()["email"], true);
+    cam
+}
+
+#[tokio::test]
+async fn email_alerts_respect_the_cooldown_and_quiet_hours() {
+    let app = TestApp::spawn().await;
+    let cam = mailing_camera(&app).await;
 
     report(&app, &cam.token, motion(&app), None).await;
     let d = wait_for_deliveries(&cam, 1).await;
@@ -304,24 +311,7 @@ async fn alert_mail_reaches_a_real_smtp_server_with_the_snapshot_only_when_chose
     };
     let sender = delivery::SmtpSender::new(&smtp.url(), "camvault <alerts@camvault.test>").unwrap();
     let app = TestApp::spawn_with_mail(std::sync::Arc::new(sender)).await;
-    app.provision(1).await;
-    let owner = app.verified_person("owner", "owner@example.com").await;
-    let id = owner.bind(1).await;
-    let cam = Cam {
-        id,
-        token: app.device_token(1).await,
-        owner,
-        init_id: 0,
-    };
-    let resp = cam
-        .owner
-        .call(
-            reqwest::Method::PUT,
-            &cam.path("/alert-preferences"),
-            Some(json!({"email": true})),
-        )
-        .await;
-    assert_eq!(resp.status(), StatusCode::OK);
+    let cam = mailing_camera(&app).await;
     // The verification code went through the same server.
     let before = smtp.mails().len();
     assert!(before >= 1);
