@@ -17,6 +17,7 @@ use domain::events::webhooks::{Webhooks, WebhooksConfig, WebhooksDeps};
 use domain::events::{Events, EventsConfig, EventsDeps};
 use domain::notify::Outbox;
 use domain::ports::{AlertSink, Sender};
+use domain::privacy::consent::Consents;
 use domain::privacy::requests::{Requests, RequestsConfig};
 use domain::privacy::statistics::Statistics;
 use domain::recordings::{Recordings, RecordingsConfig, RecordingsDeps};
@@ -68,6 +69,8 @@ pub struct Core {
     pub statistics: Arc<Statistics>,
     /// Formal rights requests.
     pub requests: Arc<Requests>,
+    /// Consent records and policy versions.
+    pub consents: Arc<Consents>,
     /// The MQTT publisher, when `mqtt_url` is set and this is the server.
     pub mqtt: Option<Arc<delivery::MqttPublisher>>,
 }
@@ -207,6 +210,11 @@ impl Core {
                 ..RequestsConfig::default()
             },
         ));
+        let consents = Arc::new(Consents::new(
+            shared.clone(),
+            email.clone(),
+            deps.clock.clone(),
+        ));
         let blobs = Arc::new(LocalBlobStore::open(&config.blob_dir())?);
         let cameras = Cameras::new(CamerasDeps {
             store: shared.clone(),
@@ -304,6 +312,7 @@ impl Core {
             webhooks,
             statistics,
             requests,
+            consents,
             mqtt,
         })
     }
@@ -355,6 +364,7 @@ impl App {
             webhooks: core.webhooks.clone(),
             statistics: core.statistics.clone(),
             requests: core.requests.clone(),
+            consents: core.consents.clone(),
             blobs: core.blobs.clone(),
             settings: Arc::new(settings),
         });

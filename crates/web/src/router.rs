@@ -13,7 +13,7 @@ use crate::api::{
     accounts, admin, cameras, claims, device, events, health, ingest, live, openapi, recordings,
     search, sessions, setup, sharing, tokens, webhooks,
 };
-use crate::api::{motion, push, requests};
+use crate::api::{consents, motion, push, requests};
 use crate::error::ApiError;
 use crate::pages;
 use crate::state::AppState;
@@ -165,6 +165,10 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/requests", get(requests::queue))
         .route("/admin/requests/{id}/state", post(requests::advance))
         .route("/me/requests", post(requests::create).get(requests::mine))
+        .route("/me/consents", get(consents::mine).put(consents::change))
+        .route("/me/consents/policy", post(consents::accept_policy))
+        .route("/policies", get(consents::policies))
+        .route("/admin/policies", post(consents::publish))
         .route(
             "/admin/devices",
             get(admin::devices)
@@ -177,6 +181,14 @@ pub fn router(state: AppState) -> Router {
         .route("/privacy", get(pages::privacy::privacy_get))
         .route("/privacy.json", get(pages::privacy::privacy_json))
         .route("/privacy-center", get(pages::rights::center_get))
+        .route(
+            "/privacy-center/consents",
+            post(pages::rights::consents_post),
+        )
+        .route(
+            "/privacy-center/policy",
+            get(pages::rights::policy_get).post(pages::rights::policy_post),
+        )
         .route(
             "/privacy-center/requests",
             post(pages::rights::request_post),

@@ -26,6 +26,8 @@ pub struct AppState {
     pub statistics: Arc<domain::privacy::statistics::Statistics>,
     /// Formal rights requests.
     pub requests: Arc<domain::privacy::requests::Requests>,
+    /// Consent records and policy versions.
+    pub consents: Arc<domain::privacy::consent::Consents>,
     /// The blob store (checked by readiness).
     pub blobs: Arc<dyn BlobStore>,
     /// HTTP-level settings.

@@ -298,6 +298,12 @@ fn rows() -> Vec<Row> {
             [403, 403, 403, 403, 401, 401, 401, 404],
         ),
         row(
+            Method::POST,
+            "/api/v1/admin/policies",
+            Some(json!({"version": "matrix-1", "major": false, "summary": "Wording."})),
+            [403, 403, 403, 403, 401, 401, 401, 201],
+        ),
+        row(
             Method::GET,
             "/api/v1/admin/statistics",
             None,

@@ -1,5 +1,6 @@
 //! Privacy rules shared by every layer.
 
+pub mod consent;
 pub mod inventory;
 pub mod masking;
 pub mod requests;

@@ -4,6 +4,7 @@ mod accounts;
 mod cameras;
 mod claims;
 mod codes;
+mod consents;
 mod events;
 mod keys;
 mod push;

@@ -229,12 +229,24 @@ pub struct SigninForm {
     password: String,
 }
 
-fn signed_in_redirect(
+/// After sign-in: the account page, or first the privacy policy when a
+/// major version came out since the person last accepted one (F10).
+async fn signed_in_redirect(
     state: &AppState,
     jar: CookieJar,
     s: &domain::accounts::SignedIn,
 ) -> Response {
-    (session_cookie(jar, s, state), Redirect::to("/account")).into_response()
+    let pending = state.consents.pending_policy(s.account.id).await;
+    let to = match pending {
+        Ok(Some(_)) => "/privacy-center/policy",
+        Ok(None) => "/account",
+        Err(e) => {
+            // The check failing must not lock people out; they are asked next time.
+            tracing::warn!(error = %e, "pending policy check failed");
+            "/account"
+        }
+    };
+    (session_cookie(jar, s, state), Redirect::to(to)).into_response()
 }
 
 /// `POST /signin`.
@@ -254,7 +266,7 @@ pub async fn signin_post(
         )
         .await;
     match result {
-        Ok(s) => signed_in_redirect(&state, jar, &s),
+        Ok(s) => signed_in_redirect(&state, jar, &s).await,
         Err(e) => {
             let (status, text) = failure(e);
             (status, signin_page(&form.login, Some(&text), None)).into_response()
@@ -311,7 +323,7 @@ pub async fn code_post(
         )
         .await;
     match result {
-        Ok(s) => signed_in_redirect(&state, jar, &s),
+        Ok(s) => signed_in_redirect(&state, jar, &s).await,
         Err(e) => {
             let (status, text) = failure(e);
             let text = if status == StatusCode::UNAUTHORIZED {

@@ -60,12 +60,15 @@ async fn center(
     error: Option<&str>,
 ) -> Response {
     let who = user.0.account.id;
-    let (requests, log) = match (
+    let loaded = (
         state.requests.mine(who).await,
         state.recordings.access_log(who, 50).await,
-    ) {
-        (Ok(r), Ok(l)) => (r, l),
-        (Err(e), _) | (_, Err(e)) => {
+        state.consents.choices(who).await,
+        state.consents.history(who).await,
+    );
+    let (requests, log, choices, history) = match loaded {
+        (Ok(r), Ok(l), Ok(c), Ok(h)) => (r, l, c, h),
+        (Err(e), _, _, _) | (_, Err(e), _, _) | (_, _, Err(e), _) | (_, _, _, Err(e)) => {
             let (status, text) = failure(e);
             return (
                 status,
@@ -79,6 +82,26 @@ async fn center(
         (notice_box(notice))
         (error_box(error))
         p { "What this server keeps and why: " a href="/privacy" { "the privacy page" } "." }
+        form.card #consents method="post" action="/privacy-center/consents" {
+            h2 { "Your consents" }
+            p.muted { "Using camvault itself rests on your agreement to the service; these are optional and off until you turn them on. A change applies from your next action." }
+            input type="hidden" name="csrf" value=(user.csrf());
+            @for c in &choices {
+                label.check { input type="checkbox" name=(c.purpose) value="on" checked[c.granted]; (c.description) }
+            }
+            button type="submit" { "Save consents" }
+            @if !history.is_empty() {
+                details {
+                    summary { "History" }
+                    ul {
+                        @for r in &history {
+                            li { (rfc3339(r.at)) " · " (r.purpose) " · " (if r.granted { "granted" } else { "withdrawn" })
+                                 " · policy " (r.policy_version) " · " (r.channel) }
+                        }
+                    }
+                }
+            }
+        }
         section.card #access-log {
             h2 { "Who accessed your data" }
             @if log.is_empty() { p.muted { "Nobody yet." } }
@@ -258,4 +281,97 @@ pub async fn step_post(
             queue(&state, &user, status, Some(&text)).await
         }
     })
+}
+
+/// `POST /privacy-center/consents`: one checkbox per optional purpose.
+pub async fn consents_post(
+    State(state): State<AppState>,
+    user: PageUser,
+    AppForm(pairs): AppForm<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let field = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    user.check_csrf(field("csrf").unwrap_or(""))?;
+    let who = user.0.account.id;
+    let current = match state.consents.choices(who).await {
+        Ok(c) => c,
+        Err(e) => {
+            let (status, text) = failure(e);
+            return Ok(center(&state, &user, status, None, Some(&text)).await);
+        }
+    };
+    // Only changes are recorded, so the history says what the person did.
+    for c in current {
+        let wanted = field(c.purpose).is_some();
+        if wanted != c.granted {
+            if let Err(e) = state.consents.set(who, c.purpose, wanted, "settings").await {
+                let (status, text) = failure(e);
+                return Ok(center(&state, &user, status, None, Some(&text)).await);
+            }
+        }
+    }
+    Ok(center(
+        &state,
+        &user,
+        StatusCode::OK,
+        Some("Your consents are saved."),
+        None,
+    )
+    .await)
+}
+
+/// `GET /privacy-center/policy`: the policy to accept after a major change.
+pub async fn policy_get(State(state): State<AppState>, user: PageUser) -> Response {
+    let pending = match state.consents.pending_policy(user.0.account.id).await {
+        Ok(p) => p,
+        Err(e) => {
+            let (status, text) = failure(e);
+            return (
+                status,
+                page("Privacy policy", Some(&user), error_box(Some(&text))),
+            )
+                .into_response();
+        }
+    };
+    let Some(p) = pending else {
+        return Redirect::to("/account").into_response();
+    };
+    let body = html! {
+        h1 { "Our privacy policy changed" }
+        section.card {
+            h2 { "Version " (p.version) }
+            p { (p.summary) }
+            p { "What this server keeps, why and for how long: " a href="/privacy" { "the privacy page" } "." }
+            form method="post" action="/privacy-center/policy" {
+                input type="hidden" name="csrf" value=(user.csrf());
+                button type="submit" { "I accept" }
+            }
+            p.muted { "If you do not accept it, you can cancel your account instead." }
+        }
+    };
+    page("Privacy policy", Some(&user), body).into_response()
+}
+
+/// A form carrying only the CSRF token.
+#[derive(Debug, Deserialize)]
+pub struct CsrfOnly {
+    csrf: String,
+}
+
+/// `POST /privacy-center/policy`: accepts the policy in force.
+pub async fn policy_post(
+    State(state): State<AppState>,
+    user: PageUser,
+    AppForm(form): AppForm<CsrfOnly>,
+) -> Result<Response, ApiError> {
+    user.check_csrf(&form.csrf)?;
+    state
+        .consents
+        .accept_policy(user.0.account.id, "policy_update")
+        .await?;
+    Ok(Redirect::to("/account").into_response())
 }

@@ -1,0 +1,108 @@
+//! Consent records and privacy policy versions.
+
+use async_trait::async_trait;
+use domain::accounts::contact::Address;
+use domain::clock::Timestamp;
+use domain::ids::AccountId;
+use domain::privacy::consent::{ConsentRecord, ConsentStore, PolicyVersion};
+use domain::Result;
+
+use super::{storage, SqlStore};
+
+#[async_trait]
+impl ConsentStore for SqlStore {
+    async fn add_consent(&self, r: &ConsentRecord) -> Result<()> {
+        on_db_write!(&self.db, p => sqlx::query(
+                "INSERT INTO consents (account_id, purpose, granted, policy_version, channel, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(r.account_id.0)
+            .bind(&r.purpose)
+            .bind(i64::from(r.granted))
+            .bind(&r.policy_version)
+            .bind(&r.channel)
+            .bind(r.at.ms())
+            .execute(p)
+            .await
+            .map(|_| ())
+            .map_err(storage))
+    }
+
+    async fn consents_of(&self, account: AccountId) -> Result<Vec<ConsentRecord>> {
+        let rows: Vec<(String, i64, String, String, i64)> = on_db!(&self.db, p => sqlx::query_as(
+                "SELECT purpose, granted, policy_version, channel, created_at FROM consents \
+                 WHERE account_id = $1 ORDER BY id")
+            .bind(account.0)
+            .fetch_all(p)
+            .await
+            .map_err(storage)?);
+        Ok(rows
+            .into_iter()
+            .map(
+                |(purpose, granted, policy_version, channel, at)| ConsentRecord {
+                    account_id: account,
+                    purpose,
+                    granted: granted != 0,
+                    policy_version,
+                    channel,
+                    at: Timestamp(at),
+                },
+            )
+            .collect())
+    }
+
+    async fn add_policy(&self, v: &PolicyVersion) -> Result<bool> {
+        on_db_write!(&self.db, p => sqlx::query(
+                "INSERT INTO policy_versions (version, major, summary, published_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (version) DO NOTHING")
+            .bind(&v.version)
+            .bind(i64::from(v.major))
+            .bind(&v.summary)
+            .bind(v.published_at.ms())
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected() == 1)
+            .map_err(storage))
+    }
+
+    async fn policies(&self) -> Result<Vec<PolicyVersion>> {
+        let rows: Vec<(String, i64, String, i64)> = on_db!(&self.db, p => sqlx::query_as(
+                "SELECT version, major, summary, published_at FROM policy_versions \
+                 ORDER BY published_at, version")
+            .fetch_all(p)
+            .await
+            .map_err(storage)?);
+        Ok(rows
+            .into_iter()
+            .map(|(version, major, summary, at)| PolicyVersion {
+                version,
+                major: major != 0,
+                summary,
+                published_at: Timestamp(at),
+            })
+            .collect())
+    }
+
+    async fn account_created_at(&self, account: AccountId) -> Result<Option<Timestamp>> {
+        let at: Option<i64> = on_db!(&self.db, p => sqlx::query_scalar(
+                "SELECT created_at FROM accounts WHERE id = $1")
+            .bind(account.0)
+            .fetch_optional(p)
+            .await
+            .map_err(storage)?);
+        Ok(at.map(Timestamp))
+    }
+
+    async fn verified_emails(&self) -> Result<Vec<Address>> {
+        let rows: Vec<(String,)> = on_db!(&self.db, p => sqlx::query_as(
+                "SELECT value FROM contacts WHERE kind = 'email' AND state = 'current' \
+                 AND verified_at IS NOT NULL ORDER BY id")
+            .fetch_all(p)
+            .await
+            .map_err(storage)?);
+        // A stored address that no longer parses is skipped, not fatal.
+        Ok(rows
+            .into_iter()
+            .filter_map(|(v,)| Address::email(&v).ok())
+            .collect())
+    }
+}
