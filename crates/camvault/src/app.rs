@@ -203,6 +203,7 @@ impl Core {
         let requests = Arc::new(Requests::new(
             shared.clone(),
             shared.clone(),
+            email.clone(),
             deps.clock.clone(),
             RequestsConfig {
                 deadline: Duration::from_secs(config.request_deadline_days.max(1) * 86_400),
@@ -421,6 +422,7 @@ impl App {
         let purge = crate::jobs::spawn_purge(
             self.core.recordings.clone(),
             self.core.events.clone(),
+            self.core.requests.clone(),
             self.purge_every,
             stopped.clone(),
         );

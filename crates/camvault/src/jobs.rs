@@ -7,6 +7,7 @@ use std::time::Duration;
 use delivery::MqttPublisher;
 use domain::cameras::{Camera, Cameras};
 use domain::events::Events;
+use domain::privacy::requests::Requests;
 use domain::recordings::Recordings;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -39,17 +40,27 @@ where
     })
 }
 
-/// Runs the retention purge (recordings, then events) every `every` until
-/// `stop` turns true.
+/// Reminds administrators of rights requests due soon, then runs the
+/// retention purge (recordings, then events), every `every` until `stop`
+/// turns true.
 pub fn spawn_purge(
     recordings: Arc<Recordings>,
     events: Arc<Events>,
+    requests: Arc<Requests>,
     every: Duration,
     stop: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
     let round = move || {
         let (recordings, events) = (recordings.clone(), events.clone());
+        let requests = requests.clone();
         async move {
+            match requests.remind().await {
+                Ok(0) => {}
+                Ok(n) => {
+                    tracing::info!(requests = n, "administrators reminded of requests due soon")
+                }
+                Err(e) => tracing::error!(error = %e, "request reminders failed"),
+            }
             match recordings.purge().await {
                 Ok(r) if r != Default::default() => tracing::info!(
                     expired = r.expired,

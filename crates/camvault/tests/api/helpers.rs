@@ -398,7 +398,18 @@ impl TestApp {
     /// Creates a user and verifies `email` as their address with the code
     /// from the outbox; the person stays signed in.
     pub async fn verified_person(&self, username: &str, email: &str) -> Person {
-        let p = self.person(username, domain::ports::Role::User).await;
+        self.verified_person_as(username, email, domain::ports::Role::User)
+            .await
+    }
+
+    /// Like [`TestApp::verified_person`], with a role.
+    pub async fn verified_person_as(
+        &self,
+        username: &str,
+        email: &str,
+        role: domain::ports::Role,
+    ) -> Person {
+        let p = self.person(username, role).await;
         let resp = p
             .call(
                 reqwest::Method::PUT,

@@ -294,3 +294,44 @@ async fn requests_are_made_and_answered_from_the_pages() {
         "{center}"
     );
 }
+
+// promise: F7
+#[tokio::test]
+async fn administrators_are_reminded_once_of_requests_due_within_a_week() {
+    let app = TestApp::spawn_with(|c| c.purge_interval_secs = 1).await;
+    app.verified_person_as("dpo4", "dpo@example.com", Role::Admin)
+        .await;
+    let gus = app.person("gus-rights", Role::User).await;
+    let r: Value = gus
+        .post(
+            "/api/v1/me/requests",
+            json!({"kind": "erasure", "details": "Erase my 2025 clips."}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = r["id"].as_i64().unwrap();
+    let subject = format!("Rights request #{id} is due");
+    let reminders = || {
+        app.outbox
+            .to("dpo@example.com")
+            .into_iter()
+            .filter(|m| m.subject.starts_with(&subject))
+            .count()
+    };
+    // A fresh request is not due soon: no reminder.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(reminders(), 0);
+    // 24 days on it is due within a week: one reminder, and only one.
+    app.advance(24 * DAY);
+    for _ in 0..100 {
+        if reminders() > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(reminders(), 1);
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(reminders(), 1, "reminded once");
+}

@@ -195,6 +195,11 @@ pub trait RequestStore: Send + Sync {
     async fn move_request(&self, from: RequestState, step: &RequestStep) -> Result<bool>;
     /// A request's steps, oldest first.
     async fn request_steps(&self, id: i64) -> Result<Vec<RequestStep>>;
+    /// Notes that administrators were reminded of a request; false if
+    /// they already were (so each request is reminded of once).
+    async fn mark_reminded(&self, id: i64, at: Timestamp) -> Result<bool>;
+    /// The verified email addresses of administrators.
+    async fn admin_emails(&self) -> Result<Vec<crate::accounts::contact::Address>>;
 }
 
 /// Deadlines and the repeat window.
@@ -222,6 +227,7 @@ impl Default for RequestsConfig {
 pub struct Requests {
     store: Arc<dyn RequestStore>,
     audit: Arc<dyn AuditStore>,
+    email: Arc<dyn crate::ports::Sender>,
     clock: Arc<dyn Clock>,
     config: RequestsConfig,
 }
@@ -248,12 +254,14 @@ impl Requests {
     pub fn new(
         store: Arc<dyn RequestStore>,
         audit: Arc<dyn AuditStore>,
+        email: Arc<dyn crate::ports::Sender>,
         clock: Arc<dyn Clock>,
         config: RequestsConfig,
     ) -> Self {
         Requests {
             store,
             audit,
+            email,
             clock,
             config,
         }
@@ -322,6 +330,48 @@ impl Requests {
     /// Whether an open request is due within the "due soon" period.
     pub fn is_due_soon(&self, r: &RightsRequest) -> bool {
         !r.state.is_final() && r.due_at < self.clock.now().plus(self.config.due_soon)
+    }
+
+    /// Mails administrators once about each open request that is due
+    /// within the "due soon" period; returns how many were reminded of.
+    pub async fn remind(&self) -> Result<usize> {
+        let now = self.clock.now();
+        let due: Vec<RightsRequest> = self
+            .store
+            .open_requests()
+            .await?
+            .into_iter()
+            .filter(|r| self.is_due_soon(r))
+            .collect();
+        if due.is_empty() {
+            return Ok(0);
+        }
+        let admins = self.store.admin_emails().await?;
+        let mut reminded = 0;
+        for r in due {
+            if !self.store.mark_reminded(r.id, now).await? {
+                continue;
+            }
+            reminded += 1;
+            for to in &admins {
+                let message = crate::ports::Message {
+                    to: to.clone(),
+                    subject: format!("Rights request #{} is due {}", r.id, crate::recordings::utc_day(r.due_at)),
+                    body: format!(
+                        "A {} request (#{}) is {} and must be answered by {}. Open the requests queue: /admin/requests",
+                        r.kind.as_str(),
+                        r.id,
+                        r.state.as_str(),
+                        crate::recordings::utc_day(r.due_at),
+                    ),
+                    attachment: None,
+                };
+                if let Err(e) = self.email.send(&message).await {
+                    tracing::warn!(request = r.id, error = %e, "request reminder not sent");
+                }
+            }
+        }
+        Ok(reminded)
     }
 
     /// A request's history, for its requester or an administrator.

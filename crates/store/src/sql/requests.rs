@@ -1,6 +1,7 @@
 //! Rights requests and their steps.
 
 use async_trait::async_trait;
+use domain::accounts::contact::Address;
 use domain::clock::Timestamp;
 use domain::ids::AccountId;
 use domain::privacy::requests::{
@@ -165,5 +166,31 @@ impl RequestStore for SqlStore {
                 })
             })
             .collect()
+    }
+
+    async fn mark_reminded(&self, id: i64, at: Timestamp) -> Result<bool> {
+        on_db_write!(&self.db, p => sqlx::query(
+                "UPDATE rights_requests SET reminded_at = $1 WHERE id = $2 AND reminded_at IS NULL")
+            .bind(at.ms())
+            .bind(id)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected() == 1)
+            .map_err(storage))
+    }
+
+    async fn admin_emails(&self) -> Result<Vec<Address>> {
+        let rows: Vec<(String,)> = on_db!(&self.db, p => sqlx::query_as(
+                "SELECT c.value FROM contacts c JOIN accounts a ON a.id = c.account_id \
+                 WHERE a.role = 'admin' AND c.kind = 'email' AND c.state = 'current' \
+                 AND c.verified_at IS NOT NULL ORDER BY c.id")
+            .fetch_all(p)
+            .await
+            .map_err(storage)?);
+        // A stored address that no longer parses is skipped, not fatal.
+        Ok(rows
+            .into_iter()
+            .filter_map(|(v,)| Address::email(&v).ok())
+            .collect())
     }
 }

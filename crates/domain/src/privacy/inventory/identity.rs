@@ -147,6 +147,7 @@ pub(super) const TABLES: &[Table] = &[
             col("repeat_of", Technical),
             col("created_at", Technical),
             col("updated_at", Technical),
+            col("reminded_at", Technical),
         ],
     },
     Table {
