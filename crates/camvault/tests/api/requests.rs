@@ -7,9 +7,15 @@ use domain::ports::Role;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, TestApp};
+use crate::helpers::{assert_error, Person, TestApp};
 
 const DAY: Duration = Duration::from_secs(86_400);
+
+/// Asks for request `id` to take the step in `body`, as `who`.
+async fn step(who: &Person, id: i64, body: Value) -> reqwest::Response {
+    who.post(&format!("/api/v1/admin/requests/{id}/state"), body)
+        .await
+}
 
 // promise: F7
 #[tokio::test]
@@ -38,53 +44,23 @@ async fn a_request_moves_through_its_states_with_a_deadline_and_reasons() {
         ann.get("/api/v1/admin/requests").await.status(),
         StatusCode::FORBIDDEN
     );
-    let resp = ann
-        .post(
-            &format!("/api/v1/admin/requests/{id}/state"),
-            json!({"state": "verified"}),
-        )
-        .await;
+    let resp = step(&ann, id, json!({"state": "verified"})).await;
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
 
     // Steps cannot be skipped.
-    let skip = admin
-        .post(
-            &format!("/api/v1/admin/requests/{id}/state"),
-            json!({"state": "completed"}),
-        )
-        .await;
+    let skip = step(&admin, id, json!({"state": "completed"})).await;
     assert_error(skip, StatusCode::BAD_REQUEST, "invalid_input").await;
     for state in ["verified", "in_progress"] {
-        let resp = admin
-            .post(
-                &format!("/api/v1/admin/requests/{id}/state"),
-                json!({"state": state}),
-            )
-            .await;
+        let resp = step(&admin, id, json!({"state": state})).await;
         assert_eq!(resp.status(), StatusCode::OK, "{state}");
     }
     // A refusal without a written reason is refused.
-    let bare = admin
-        .post(
-            &format!("/api/v1/admin/requests/{id}/state"),
-            json!({"state": "refused", "reason": "  "}),
-        )
-        .await;
+    let bare = step(&admin, id, json!({"state": "refused", "reason": "  "})).await;
     assert_error(bare, StatusCode::BAD_REQUEST, "invalid_input").await;
-    let resp = admin
-        .post(
-            &format!("/api/v1/admin/requests/{id}/state"),
-            json!({"state": "refused", "reason": "Invoices must keep the address they were issued to."}),
-        )
-        .await;
+    let resp = step(&admin, id, json!({"state": "refused", "reason": "Invoices must keep the address they were issued to."})).await;
     assert_eq!(resp.status(), StatusCode::OK);
     // Final: nothing moves it again.
-    let again = admin
-        .post(
-            &format!("/api/v1/admin/requests/{id}/state"),
-            json!({"state": "completed"}),
-        )
-        .await;
+    let again = step(&admin, id, json!({"state": "completed"})).await;
     assert_error(again, StatusCode::BAD_REQUEST, "invalid_input").await;
 
     // Ann sees the outcome, the reason and every step.

@@ -93,9 +93,18 @@ impl ConsentStore for SqlStore {
     }
 
     async fn verified_emails(&self) -> Result<Vec<Address>> {
+        self.verified_email_addresses(false).await
+    }
+}
+
+impl SqlStore {
+    /// Verified, current email addresses, of administrators only when asked.
+    pub(crate) async fn verified_email_addresses(&self, admins_only: bool) -> Result<Vec<Address>> {
         let rows: Vec<(String,)> = on_db!(&self.db, p => sqlx::query_as(
-                "SELECT value FROM contacts WHERE kind = 'email' AND state = 'current' \
-                 AND verified_at IS NOT NULL ORDER BY id")
+                "SELECT c.value FROM contacts c JOIN accounts a ON a.id = c.account_id \
+                 WHERE c.kind = 'email' AND c.state = 'current' AND c.verified_at IS NOT NULL \
+                 AND (a.role = 'admin' OR $1 = CAST(0 AS BIGINT)) ORDER BY c.id")
+            .bind(i64::from(admins_only))
             .fetch_all(p)
             .await
             .map_err(storage)?);

@@ -180,17 +180,6 @@ impl RequestStore for SqlStore {
     }
 
     async fn admin_emails(&self) -> Result<Vec<Address>> {
-        let rows: Vec<(String,)> = on_db!(&self.db, p => sqlx::query_as(
-                "SELECT c.value FROM contacts c JOIN accounts a ON a.id = c.account_id \
-                 WHERE a.role = 'admin' AND c.kind = 'email' AND c.state = 'current' \
-                 AND c.verified_at IS NOT NULL ORDER BY c.id")
-            .fetch_all(p)
-            .await
-            .map_err(storage)?);
-        // A stored address that no longer parses is skipped, not fatal.
-        Ok(rows
-            .into_iter()
-            .filter_map(|(v,)| Address::email(&v).ok())
-            .collect())
+        self.verified_email_addresses(true).await
     }
 }
