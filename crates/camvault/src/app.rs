@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use domain::accounts::secrets::Secrets;
 use domain::accounts::{Accounts, AccountsConfig, AccountsDeps};
 use domain::cameras::{Cameras, CamerasDeps};
@@ -18,6 +18,7 @@ use domain::events::{Events, EventsConfig, EventsDeps};
 use domain::notify::Outbox;
 use domain::ports::{AlertSink, Sender};
 use domain::privacy::consent::Consents;
+use domain::privacy::export::{Exports, ExportsConfig, ExportsDeps};
 use domain::privacy::requests::{Requests, RequestsConfig};
 use domain::privacy::statistics::Statistics;
 use domain::recordings::{Recordings, RecordingsConfig, RecordingsDeps};
@@ -71,94 +72,10 @@ pub struct Core {
     pub requests: Arc<Requests>,
     /// Consent records and policy versions.
     pub consents: Arc<Consents>,
+    /// Data exports.
+    pub exports: Arc<Exports>,
     /// The MQTT publisher, when `mqtt_url` is set and this is the server.
     pub mqtt: Option<Arc<delivery::MqttPublisher>>,
-}
-
-fn email_sender(config: &Config) -> anyhow::Result<Arc<dyn Sender>> {
-    Ok(match config.delivery_email.as_str() {
-        "console" => Arc::new(delivery::ConsoleSender),
-        "smtp" => {
-            let url = config
-                .smtp_url
-                .as_deref()
-                .context("delivery_email = \"smtp\" needs smtp_url")?;
-            Arc::new(delivery::SmtpSender::new(url, &config.smtp_from)?)
-        }
-        other => bail!("delivery_email must be console or smtp, not {other:?}"),
-    })
-}
-
-fn sms_sender(config: &Config) -> anyhow::Result<Arc<dyn Sender>> {
-    Ok(match config.delivery_sms.as_str() {
-        "console" => Arc::new(delivery::ConsoleSender),
-        "webhook" => {
-            let url = config
-                .sms_webhook_url
-                .as_deref()
-                .context("delivery_sms = \"webhook\" needs sms_webhook_url")?;
-            Arc::new(delivery::WebhookSender::new(
-                url,
-                config.sms_webhook_header.as_deref(),
-            )?)
-        }
-        other => bail!("delivery_sms must be console or webhook, not {other:?}"),
-    })
-}
-
-/// The broker of an MQTT URL as `scheme://host:port`, without credentials.
-fn mqtt_broker(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(u) => format!(
-            "{}://{}:{}",
-            u.scheme(),
-            u.host_str().unwrap_or("?"),
-            u.port().unwrap_or(1883)
-        ),
-        Err(_) => "(unreadable URL)".into(),
-    }
-}
-
-/// The MQTT publisher when `mqtt_url` is set. It reads event snapshots
-/// itself: the household opted in by configuring its broker, and each read
-/// is in the owner's access log.
-fn mqtt_publisher(
-    config: &Config,
-    snapshots: Arc<dyn domain::events::integration::SnapshotReader>,
-) -> anyhow::Result<Option<Arc<delivery::MqttPublisher>>> {
-    let Some(url) = config.mqtt_url.as_deref() else {
-        return Ok(None);
-    };
-    let publisher = delivery::MqttPublisher::connect(
-        url,
-        &config.mqtt_prefix,
-        &config.mqtt_discovery_prefix,
-        snapshots,
-    )?;
-    Ok(Some(Arc::new(publisher)))
-}
-
-/// Web Push: the VAPID key is derived from the master key, so browsers'
-/// subscriptions stay valid across restarts without a key file of its own.
-fn push_deps(
-    config: &Config,
-    key: &crypto::MasterKey,
-    store: Arc<SqlStore>,
-    clock: Arc<dyn Clock>,
-) -> anyhow::Result<domain::events::push::PushDeps> {
-    let vapid = crypto::webpush::VapidKey::derive(&key.derive("web push vapid"));
-    Ok(domain::events::push::PushDeps {
-        store,
-        sender: Arc::new(delivery::WebPushSender::new(
-            vapid,
-            &config.push_contact,
-            clock,
-        )?),
-        settings: domain::events::push::PushSettings {
-            allow_insecure_endpoints: config.push_allow_insecure_endpoints,
-            ..Default::default()
-        },
-    })
 }
 
 fn recordings_config(config: &Config) -> RecordingsConfig {
@@ -188,11 +105,11 @@ impl Core {
             .context("opening the database")?;
         let email = match deps.email {
             Some(s) => s,
-            None => email_sender(config)?,
+            None => crate::senders::email_sender(config)?,
         };
         let sms = match deps.sms {
             Some(s) => s,
-            None => sms_sender(config)?,
+            None => crate::senders::sms_sender(config)?,
         };
         let shared = Arc::new(store.clone());
         let statistics = Arc::new(Statistics::new(
@@ -264,7 +181,7 @@ impl Core {
             deps.clock.clone(),
         ));
         let mqtt = if integrations {
-            mqtt_publisher(config, snapshots)?
+            crate::senders::mqtt_publisher(config, snapshots)?
         } else {
             None
         };
@@ -282,7 +199,7 @@ impl Core {
                 recordings: recordings.clone(),
                 email: email.clone(),
                 sinks,
-                push: push_deps(config, &key, shared.clone(), deps.clock.clone())?,
+                push: crate::senders::push_deps(config, &key, shared.clone(), deps.clock.clone())?,
                 clock: deps.clock.clone(),
             },
             EventsConfig {
@@ -290,25 +207,45 @@ impl Core {
                 ..EventsConfig::default()
             },
         );
-        let accounts = Accounts::new(
+        let accounts = Arc::new(Accounts::new(
             AccountsDeps {
-                store: shared,
+                store: shared.clone(),
                 email,
                 sms,
-                clock: deps.clock,
+                clock: deps.clock.clone(),
                 secrets: Secrets::new(key.derive("one-time codes"), key.derive("csrf tokens")),
             },
             AccountsConfig {
                 session_idle: Duration::from_secs(config.session_idle_days * 24 * 3600),
                 ..AccountsConfig::default()
             },
-        );
+        ));
+        let events = Arc::new(events);
+        let exports = Arc::new(Exports::new(
+            ExportsDeps {
+                store: shared.clone(),
+                blobs: blobs.clone(),
+                audit: shared,
+                accounts: accounts.clone(),
+                cameras: cameras.clone(),
+                recordings: recordings.clone(),
+                events: events.clone(),
+                consents: consents.clone(),
+                requests: requests.clone(),
+                clock: deps.clock.clone(),
+            },
+            ExportsConfig {
+                link_valid: Duration::from_secs(config.export_link_hours.max(1) * 3600),
+                ..ExportsConfig::default()
+            },
+        ));
         Ok(Core {
             store,
-            accounts: Arc::new(accounts),
+            accounts,
             cameras,
             recordings,
-            events: Arc::new(events),
+            events,
+            exports,
             blobs,
             webhooks,
             statistics,
@@ -352,7 +289,7 @@ impl App {
             body_limit: config.body_limit_bytes,
             session_max_age_secs: (config.session_idle_days * 24 * 3600) as i64,
             mqtt: config.mqtt_url.as_deref().map(|url| web::state::MqttInfo {
-                broker: mqtt_broker(url),
+                broker: crate::senders::mqtt_broker(url),
                 prefix: config.mqtt_prefix.clone(),
                 discovery_prefix: config.mqtt_discovery_prefix.clone(),
             }),
@@ -366,6 +303,7 @@ impl App {
             statistics: core.statistics.clone(),
             requests: core.requests.clone(),
             consents: core.consents.clone(),
+            exports: core.exports.clone(),
             blobs: core.blobs.clone(),
             settings: Arc::new(settings),
         });
@@ -439,6 +377,10 @@ impl App {
                 stopped.clone(),
             )
         });
+        let exports = {
+            let (exports, stopped) = (self.core.exports.clone(), stopped.clone());
+            tokio::spawn(async move { exports.run(stopped).await })
+        };
         let webhooks = crate::jobs::spawn_webhooks(
             self.core.webhooks.clone(),
             WEBHOOKS_EVERY,
@@ -464,6 +406,7 @@ impl App {
         let _ = pulls.await;
         let _ = uploads.await;
         let _ = webhooks.await;
+        let _ = exports.await;
         if let Some(mqtt) = mqtt {
             // Says camvault is offline on the broker before the process ends.
             let _ = mqtt.await;

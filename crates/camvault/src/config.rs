@@ -66,6 +66,8 @@ pub struct Config {
     pub request_deadline_days: u64,
     /// Days within which an identical rights request counts as a repeat.
     pub request_repeat_days: u64,
+    /// Hours a data export's download link works.
+    pub export_link_hours: u64,
     /// MQTT broker for events and camera state, e.g. `mqtt://user:pass@127.0.0.1:1883`; none is off.
     pub mqtt_url: Option<String>,
     /// Topic prefix of camvault's MQTT messages.
@@ -106,6 +108,7 @@ impl Default for Config {
             stats_min_group: 10,
             request_deadline_days: 30,
             request_repeat_days: 90,
+            export_link_hours: 72,
             mqtt_url: None,
             mqtt_prefix: "camvault".into(),
             mqtt_discovery_prefix: "homeassistant".into(),
@@ -147,6 +150,7 @@ impl std::fmt::Debug for Config {
             .field("stats_min_group", &self.stats_min_group)
             .field("request_deadline_days", &self.request_deadline_days)
             .field("request_repeat_days", &self.request_repeat_days)
+            .field("export_link_hours", &self.export_link_hours)
             .field("mqtt_url", &redact(&self.mqtt_url))
             .field("mqtt_prefix", &self.mqtt_prefix)
             .field("mqtt_discovery_prefix", &self.mqtt_discovery_prefix)
@@ -210,6 +214,7 @@ const ENV_KEYS: &[&str] = &[
     "stats_min_group",
     "request_deadline_days",
     "request_repeat_days",
+    "export_link_hours",
     "mqtt_url",
     "mqtt_prefix",
     "mqtt_discovery_prefix",

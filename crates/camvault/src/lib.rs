@@ -10,4 +10,5 @@ pub mod logging;
 pub mod master_key;
 pub mod motion_watch;
 pub mod rtsp_ingest;
+mod senders;
 pub mod simulate;

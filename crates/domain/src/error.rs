@@ -71,6 +71,12 @@ pub enum Error {
         /// The limit in bytes.
         limit: usize,
     },
+    /// The named thing existed but its time is over (an export's link).
+    #[error("this {0} has expired")]
+    Expired(&'static str),
+    /// The named thing is not ready yet (an export still being written).
+    #[error("this {0} is not ready yet")]
+    NotReady(&'static str),
     /// The storage backend failed.
     #[error("storage: {0}")]
     Storage(String),

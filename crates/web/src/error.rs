@@ -117,6 +117,10 @@ impl From<domain::Error> for ApiError {
                 r.code(),
                 msg,
             ),
+            E::Expired("export") => ApiError::new(StatusCode::GONE, "export_expired", msg),
+            E::Expired(_) => ApiError::new(StatusCode::GONE, "expired", msg),
+            E::NotReady("export") => ApiError::new(StatusCode::CONFLICT, "export_not_ready", msg),
+            E::NotReady(_) => ApiError::new(StatusCode::CONFLICT, "not_ready", msg),
             E::InvalidMedia(_) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_media", msg)
             }

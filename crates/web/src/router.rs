@@ -13,7 +13,7 @@ use crate::api::{
     accounts, admin, cameras, claims, device, events, health, ingest, live, openapi, recordings,
     search, sessions, setup, sharing, tokens, webhooks,
 };
-use crate::api::{consents, motion, push, requests};
+use crate::api::{consents, exports, motion, push, requests};
 use crate::error::ApiError;
 use crate::pages;
 use crate::state::AppState;
@@ -165,6 +165,8 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/requests", get(requests::queue))
         .route("/admin/requests/{id}/state", post(requests::advance))
         .route("/me/requests", post(requests::create).get(requests::mine))
+        .route("/me/exports", post(exports::create).get(exports::mine))
+        .route("/me/exports/{id}/download", get(exports::download))
         .route("/me/consents", get(consents::mine).put(consents::change))
         .route("/me/consents/policy", post(consents::accept_policy))
         .route("/policies", get(consents::policies))
@@ -193,6 +195,7 @@ pub fn router(state: AppState) -> Router {
             "/privacy-center/requests",
             post(pages::rights::request_post),
         )
+        .route("/privacy-center/exports", post(pages::exports::export_post))
         .route("/admin/requests", get(pages::rights::queue_get))
         .route("/admin/requests/{id}/state", post(pages::rights::step_post))
         .route(

@@ -28,6 +28,8 @@ pub struct AppState {
     pub requests: Arc<domain::privacy::requests::Requests>,
     /// Consent records and policy versions.
     pub consents: Arc<domain::privacy::consent::Consents>,
+    /// Data exports.
+    pub exports: Arc<domain::privacy::export::Exports>,
     /// The blob store (checked by readiness).
     pub blobs: Arc<dyn BlobStore>,
     /// HTTP-level settings.

@@ -10,10 +10,10 @@ use serde_json::{json, Value};
 use crate::helpers::{assert_error, files_under, Person, TestApp};
 use crate::recordings::{recording_camera, share_with_grandma, Cam};
 
-const SNAPSHOT: &[u8] = include_bytes!("data/snapshot.jpg");
+pub const SNAPSHOT: &[u8] = include_bytes!("data/snapshot.jpg");
 
 /// Reports an event as the device holding `token`, with an optional snapshot.
-async fn report(app: &TestApp, token: &str, event: Value, snapshot: Option<&[u8]>) -> Response {
+pub async fn report(app: &TestApp, token: &str, event: Value, snapshot: Option<&[u8]>) -> Response {
     let req = reqwest::Client::new()
         .post(app.url("/api/v1/device/events"))
         .bearer_auth(token);
@@ -80,7 +80,7 @@ impl Stream {
     }
 }
 
-fn motion(app: &TestApp) -> Value {
+pub fn motion(app: &TestApp) -> Value {
     json!({"type": "motion", "at_ms": app.now_ms(), "score": 0.8,
            "region": {"x": 0.1, "y": 0.2, "w": 0.3, "h": 0.4}, "labels": ["Hallway"]})
 }

@@ -18,6 +18,7 @@ mod crash;
 mod device;
 mod errors;
 mod events;
+mod exports;
 mod feed;
 mod health;
 mod ingest;

@@ -23,7 +23,7 @@ pub trait SnapshotReader: Send + Sync {
 }
 
 /// Opens a sealed snapshot blob; None when the blob is gone (purged).
-pub(super) async fn open_sealed(
+pub(crate) async fn open_sealed(
     blobs: &dyn BlobStore,
     recordings: &Recordings,
     key: &str,

@@ -1,6 +1,7 @@
 //! Privacy rules shared by every layer.
 
 pub mod consent;
+pub mod export;
 pub mod inventory;
 pub mod masking;
 pub mod requests;

@@ -10,6 +10,7 @@
 //! schedule (C3). Playback is for the owner and people the camera is shared
 //! with, decrypts on the fly, and every playback is audited (C2).
 
+pub mod export;
 pub mod ingest;
 pub mod keys;
 pub mod live;

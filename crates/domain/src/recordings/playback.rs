@@ -314,7 +314,7 @@ impl Recordings {
         self.read_segment(&seg, range).await
     }
 
-    async fn read_segment(
+    pub(super) async fn read_segment(
         &self,
         seg: &SegmentRecord,
         range: Option<(u64, u64)>,

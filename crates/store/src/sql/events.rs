@@ -13,7 +13,7 @@ use domain::Result;
 use super::{storage, SqlStore};
 
 #[derive(sqlx::FromRow)]
-struct EventRow {
+pub(super) struct EventRow {
     id: i64,
     camera_id: i64,
     account_id: i64,
@@ -54,7 +54,8 @@ impl From<EventRow> for Event {
     }
 }
 
-const EVENT_COLUMNS: &str = "id, camera_id, account_id, kind, at_ms, score_milli, region, labels, \
+pub(super) const EVENT_COLUMNS: &str =
+    "id, camera_id, account_id, kind, at_ms, score_milli, region, labels, \
      snapshot_key, snapshot_width, snapshot_height, alerted, created_at";
 
 #[async_trait]

@@ -6,6 +6,7 @@ mod claims;
 mod codes;
 mod consents;
 mod events;
+mod exports;
 mod keys;
 mod push;
 mod recordings;

@@ -47,7 +47,7 @@ const INIT_COLUMNS: &str = "id, camera_id, account_id, sha256, has_audio, video_
      height, blob_key, key_id, created_at";
 
 #[derive(sqlx::FromRow)]
-struct SegmentRow {
+pub(super) struct SegmentRow {
     id: i64,
     camera_id: i64,
     account_id: i64,
@@ -91,10 +91,11 @@ impl From<SegmentRow> for SegmentRecord {
     }
 }
 
-const SEGMENT_COLUMNS: &str = "id, camera_id, account_id, init_id, device_id, start_ms, end_ms, \
+pub(super) const SEGMENT_COLUMNS: &str =
+    "id, camera_id, account_id, init_id, device_id, start_ms, end_ms, \
      bytes, stored_bytes, keyframes, has_audio, blob_key, key_id, missing, created_at";
 
-fn segments(rows: Vec<SegmentRow>) -> Vec<SegmentRecord> {
+pub(super) fn segments(rows: Vec<SegmentRow>) -> Vec<SegmentRecord> {
     rows.into_iter().map(SegmentRecord::from).collect()
 }
 

@@ -7,6 +7,7 @@ pub mod claims;
 pub mod consents;
 pub mod device;
 pub mod events;
+pub mod exports;
 pub mod health;
 pub mod ingest;
 pub mod live;

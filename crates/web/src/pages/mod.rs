@@ -5,6 +5,7 @@
 pub mod account;
 pub mod auth;
 pub mod cameras;
+pub mod exports;
 pub mod layout;
 pub mod privacy;
 pub mod rights;

@@ -52,7 +52,7 @@ fn request_item(state: &AppState, r: &RightsRequest) -> Markup {
     }
 }
 
-async fn center(
+pub(super) async fn center(
     state: &AppState,
     user: &PageUser,
     status: StatusCode,
@@ -77,6 +77,8 @@ async fn center(
                 .into_response();
         }
     };
+    // The export card is not worth failing the page for.
+    let exports = state.exports.mine(who).await.unwrap_or_default();
     let body = html! {
         h1 { "Privacy center" }
         (notice_box(notice))
@@ -102,6 +104,7 @@ async fn center(
                 }
             }
         }
+        (super::exports::card(user, &exports))
         section.card #access-log {
             h2 { "Who accessed your data" }
             @if log.is_empty() { p.muted { "Nobody yet." } }

@@ -1,8 +1,8 @@
 //! Recordings, their keys, and the media blobs.
 
 use super::DataClass::{Content, Identity, Media, Technical};
-use super::LegalBasis::Contract;
-use super::Purpose::{Alerts, Claims, Recording};
+use super::LegalBasis::{Contract, LegalObligation};
+use super::Purpose::{Alerts, Claims, Recording, Rights};
 use super::{col, BlobKind, Table};
 
 /// How long recordings are kept, in the words every media row and blob uses.
@@ -118,6 +118,15 @@ pub(super) const BLOBS: &[BlobKind] = &[
         purpose: Alerts,
         basis: Contract,
         retention: "as long as their event: the camera's retention period",
+        recipients: &[],
+    },
+    BlobKind {
+        prefix: "exports/",
+        holds: "the archive of your data you asked for (video, snapshots, everything in your account), encrypted under your account key",
+        class: Media,
+        purpose: Rights,
+        basis: LegalObligation,
+        retention: "until its download link expires (3 days by default)",
         recipients: &[],
     },
     BlobKind {
