@@ -17,6 +17,7 @@ use domain::events::webhooks::{Webhooks, WebhooksConfig, WebhooksDeps};
 use domain::events::{Events, EventsConfig, EventsDeps};
 use domain::notify::Outbox;
 use domain::ports::{AlertSink, Sender};
+use domain::privacy::closure::{Closures, ClosuresConfig, ClosuresDeps};
 use domain::privacy::consent::Consents;
 use domain::privacy::export::{Exports, ExportsConfig, ExportsDeps};
 use domain::privacy::requests::{Requests, RequestsConfig};
@@ -74,6 +75,8 @@ pub struct Core {
     pub consents: Arc<Consents>,
     /// Data exports.
     pub exports: Arc<Exports>,
+    /// Cancelled accounts and their erasure.
+    pub closures: Arc<Closures>,
     /// The MQTT publisher, when `mqtt_url` is set and this is the server.
     pub mqtt: Option<Arc<delivery::MqttPublisher>>,
 }
@@ -225,7 +228,7 @@ impl Core {
             ExportsDeps {
                 store: shared.clone(),
                 blobs: blobs.clone(),
-                audit: shared,
+                audit: shared.clone(),
                 accounts: accounts.clone(),
                 cameras: cameras.clone(),
                 recordings: recordings.clone(),
@@ -239,6 +242,20 @@ impl Core {
                 ..ExportsConfig::default()
             },
         ));
+        let closures = Arc::new(Closures::new(
+            ClosuresDeps {
+                store: shared.clone(),
+                accounts: shared.clone(),
+                cameras: cameras.clone(),
+                recordings: recordings.clone(),
+                blobs: blobs.clone(),
+                audit: shared,
+                clock: deps.clock.clone(),
+            },
+            ClosuresConfig {
+                grace: Duration::from_secs(config.erasure_grace_days * 86_400),
+            },
+        ));
         Ok(Core {
             store,
             accounts,
@@ -246,6 +263,7 @@ impl Core {
             recordings,
             events,
             exports,
+            closures,
             blobs,
             webhooks,
             statistics,
@@ -304,6 +322,7 @@ impl App {
             requests: core.requests.clone(),
             consents: core.consents.clone(),
             exports: core.exports.clone(),
+            closures: core.closures.clone(),
             blobs: core.blobs.clone(),
             settings: Arc::new(settings),
         });
@@ -361,6 +380,7 @@ impl App {
             self.core.recordings.clone(),
             self.core.events.clone(),
             self.core.requests.clone(),
+            self.core.closures.clone(),
             self.purge_every,
             stopped.clone(),
         );

@@ -68,6 +68,8 @@ pub struct Config {
     pub request_repeat_days: u64,
     /// Hours a data export's download link works.
     pub export_link_hours: u64,
+    /// Days between cancelling an account and erasing its data.
+    pub erasure_grace_days: u64,
     /// MQTT broker for events and camera state, e.g. `mqtt://user:pass@127.0.0.1:1883`; none is off.
     pub mqtt_url: Option<String>,
     /// Topic prefix of camvault's MQTT messages.
@@ -109,6 +111,7 @@ impl Default for Config {
             request_deadline_days: 30,
             request_repeat_days: 90,
             export_link_hours: 72,
+            erasure_grace_days: 180,
             mqtt_url: None,
             mqtt_prefix: "camvault".into(),
             mqtt_discovery_prefix: "homeassistant".into(),
@@ -151,6 +154,7 @@ impl std::fmt::Debug for Config {
             .field("request_deadline_days", &self.request_deadline_days)
             .field("request_repeat_days", &self.request_repeat_days)
             .field("export_link_hours", &self.export_link_hours)
+            .field("erasure_grace_days", &self.erasure_grace_days)
             .field("mqtt_url", &redact(&self.mqtt_url))
             .field("mqtt_prefix", &self.mqtt_prefix)
             .field("mqtt_discovery_prefix", &self.mqtt_discovery_prefix)
@@ -215,6 +219,7 @@ const ENV_KEYS: &[&str] = &[
     "request_deadline_days",
     "request_repeat_days",
     "export_link_hours",
+    "erasure_grace_days",
     "mqtt_url",
     "mqtt_prefix",
     "mqtt_discovery_prefix",

@@ -7,6 +7,7 @@ use std::time::Duration;
 use delivery::MqttPublisher;
 use domain::cameras::{Camera, Cameras};
 use domain::events::Events;
+use domain::privacy::closure::Closures;
 use domain::privacy::requests::Requests;
 use domain::recordings::Recordings;
 use tokio::sync::watch;
@@ -40,20 +41,28 @@ where
     })
 }
 
-/// Reminds administrators of rights requests due soon, then runs the
+/// Erases cancelled accounts whose grace period is over, reminds
+/// administrators of rights requests due soon, then runs the
 /// retention purge (recordings, then events), every `every` until `stop`
 /// turns true.
 pub fn spawn_purge(
     recordings: Arc<Recordings>,
     events: Arc<Events>,
     requests: Arc<Requests>,
+    closures: Arc<Closures>,
     every: Duration,
     stop: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
     let round = move || {
         let (recordings, events) = (recordings.clone(), events.clone());
-        let requests = requests.clone();
+        let (requests, closures) = (requests.clone(), closures.clone());
         async move {
+            match closures.erase_due().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(accounts = n, "cancelled accounts erased"),
+                // The next run finishes: erasure is idempotent and key-first.
+                Err(e) => tracing::error!(error = %e, "account erasure failed"),
+            }
             match requests.remind().await {
                 Ok(0) => {}
                 Ok(n) => {

@@ -13,7 +13,7 @@ use crate::api::{
     accounts, admin, cameras, claims, device, events, health, ingest, live, openapi, recordings,
     search, sessions, setup, sharing, tokens, webhooks,
 };
-use crate::api::{consents, exports, motion, push, requests};
+use crate::api::{closures, consents, exports, motion, push, requests};
 use crate::error::ApiError;
 use crate::pages;
 use crate::state::AppState;
@@ -166,6 +166,8 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/requests/{id}/state", post(requests::advance))
         .route("/me/requests", post(requests::create).get(requests::mine))
         .route("/me/exports", post(exports::create).get(exports::mine))
+        .route("/me/cancel", post(closures::cancel))
+        .route("/admin/accounts/{id}/erasure", post(closures::erase_sooner))
         .route("/me/exports/{id}/download", get(exports::download))
         .route("/me/consents", get(consents::mine).put(consents::change))
         .route("/me/consents/policy", post(consents::accept_policy))

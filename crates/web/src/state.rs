@@ -30,6 +30,8 @@ pub struct AppState {
     pub consents: Arc<domain::privacy::consent::Consents>,
     /// Data exports.
     pub exports: Arc<domain::privacy::export::Exports>,
+    /// Cancelled accounts and their erasure.
+    pub closures: Arc<domain::privacy::closure::Closures>,
     /// The blob store (checked by readiness).
     pub blobs: Arc<dyn BlobStore>,
     /// HTTP-level settings.

@@ -12,7 +12,7 @@ use crate::helpers::{assert_error, files_under, Person, TestApp};
 use crate::recordings::{recording_camera, upload_demo};
 
 /// Asks for an export and waits until it is ready; returns its view.
-async fn ready_export(who: &Person) -> Value {
+pub async fn ready_export(who: &Person) -> Value {
     let resp = who.post("/api/v1/me/exports", json!({})).await;
     assert_eq!(resp.status(), StatusCode::ACCEPTED);
     let id = resp.json::<Value>().await.unwrap()["id"].clone();

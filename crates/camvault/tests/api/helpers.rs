@@ -42,6 +42,8 @@ pub struct TestApp {
     pub recordings: Arc<domain::recordings::Recordings>,
     /// The events service (purge).
     pub events: Arc<domain::events::Events>,
+    /// Every service of the running server (jobs a test runs at once).
+    pub core: camvault::app::Core,
     /// The configuration the server runs with.
     pub config: Config,
     /// CSRF token of the client's current session.
@@ -115,6 +117,7 @@ impl TestApp {
         let accounts = app.core().accounts.clone();
         let recordings = app.core().recordings.clone();
         let events = app.core().events.clone();
+        let core = app.core().clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
             app.run(async {
@@ -131,6 +134,7 @@ impl TestApp {
             accounts,
             recordings,
             events,
+            core,
             config,
             csrf: std::sync::Mutex::new(None),
             shutdown: Some(tx),

@@ -12,6 +12,7 @@ mod accounts;
 mod camera_pages;
 mod cameras;
 mod claims;
+mod closures;
 mod consents;
 mod contacts;
 mod crash;

@@ -157,6 +157,11 @@ impl Accounts {
         account: Account,
         user_agent: Option<&str>,
     ) -> Result<SignedIn> {
+        // A cancelled account is closed for good (A8); the refusal is the
+        // same as for wrong credentials, so it says nothing about the account.
+        if self.store.is_cancelled(account.id).await? {
+            return Err(Error::Unauthenticated);
+        }
         let token = random_token();
         let hash = token_hash(&token);
         let ua = user_agent.map(|s| s.chars().take(200).collect::<String>());

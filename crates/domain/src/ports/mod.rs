@@ -223,6 +223,8 @@ pub trait AccountStore: Send + Sync {
     async fn create_account(&self, new: NewAccount) -> Result<AccountId>;
     /// The account with this id.
     async fn account(&self, id: AccountId) -> Result<Option<Account>>;
+    /// Whether the account was cancelled (it may not sign in again).
+    async fn is_cancelled(&self, id: AccountId) -> Result<bool>;
     /// The account with this normalised username.
     async fn account_by_username(&self, username: &str) -> Result<Option<Account>>;
     /// Whether any admin account exists.

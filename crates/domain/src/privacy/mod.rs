@@ -1,5 +1,6 @@
 //! Privacy rules shared by every layer.
 
+pub mod closure;
 pub mod consent;
 pub mod export;
 pub mod inventory;

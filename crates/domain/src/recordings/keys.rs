@@ -160,6 +160,12 @@ impl KeyRing {
             .1)
     }
 
+    /// Whether the account has a key (none before its first recording, and
+    /// none after erasure).
+    pub async fn account_key_exists(&self, account: AccountId) -> Result<bool> {
+        Ok(self.store.account_key(account).await?.is_some())
+    }
+
     /// Destroys an account's key and all its media keys: everything sealed
     /// under them becomes unreadable for good (crypto-shredding).
     pub async fn destroy_account_key(&self, account: AccountId) -> Result<()> {

@@ -104,6 +104,16 @@ impl AccountStore for SqlStore {
         Ok(row.map(Account::from))
     }
 
+    async fn is_cancelled(&self, id: AccountId) -> Result<bool> {
+        let n: i64 = on_db!(&self.db, p => sqlx::query_scalar(
+                "SELECT COUNT(*) FROM account_closures WHERE account_id = $1")
+            .bind(id.0)
+            .fetch_one(p)
+            .await
+            .map_err(storage)?);
+        Ok(n > 0)
+    }
+
     async fn account_by_username(&self, username: &str) -> Result<Option<Account>> {
         let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE username = $1");
         let row: Option<AccountRow> = on_db!(&self.db, p => sqlx::query_as(&sql)

@@ -3,6 +3,7 @@
 mod accounts;
 mod cameras;
 mod claims;
+mod closures;
 mod codes;
 mod consents;
 mod events;
@@ -52,6 +53,24 @@ pub struct SqlStore {
 }
 
 impl SqlStore {
+    /// Moves everything written into the main database file (SQLite's
+    /// write-ahead log is emptied), so a copy of the file is complete and
+    /// nothing erased lingers in the log. PostgreSQL needs nothing.
+    pub async fn checkpoint(&self) -> Result<(), Error> {
+        if let Db::Sqlite { write, .. } = &self.db {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(write)
+                .await
+                .map_err(storage)?;
+        }
+        Ok(())
+    }
+
+    /// Whether this store is SQLite (one file) rather than PostgreSQL.
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self.db, Db::Sqlite { .. })
+    }
+
     /// Connects to `url` (`sqlite://path` or `postgres://…`) and runs the
     /// migrations of that dialect.
     pub async fn connect(url: &str) -> Result<Self, Error> {
@@ -64,6 +83,8 @@ impl SqlStore {
                 // on power loss, which the WAL design accepts.
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
+                // Erased rows must not linger in free pages of the file (F9).
+                .pragma("secure_delete", "on")
                 .busy_timeout(Duration::from_secs(5));
             let write = SqlitePoolOptions::new()
                 .max_connections(1)

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod admin;
 pub mod cameras;
 pub mod claims;
+pub mod closures;
 pub mod consents;
 pub mod device;
 pub mod events;

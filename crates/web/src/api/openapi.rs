@@ -10,7 +10,7 @@ use super::{
     accounts, admin, cameras, claims, device, events, health, ingest, live, recordings, search,
     sessions, setup, sharing, tokens, webhooks,
 };
-use super::{consents, exports, motion, push, requests};
+use super::{closures, consents, exports, motion, push, requests};
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::pages::layout;
 
@@ -42,6 +42,7 @@ use crate::pages::layout;
         admin::import, admin::devices, admin::publish_firmware, admin::firmware, admin::statistics,
         requests::create, requests::mine, requests::queue, requests::advance,
         exports::create, exports::mine, exports::download,
+        closures::cancel, closures::erase_sooner,
         consents::mine, consents::change, consents::accept_policy, consents::policies, consents::publish,
         sharing::invite, sharing::cancel, sharing::shares, sharing::revoke,
         sharing::incoming, sharing::accept, sharing::decline,

@@ -167,6 +167,28 @@ pub(super) const TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "account_closures",
+        holds: "that you cancelled your account, when, and when its data will be erased",
+        purpose: Rights,
+        basis: LegalObligation,
+        retention: "until the account is erased (180 days after cancelling by default)",
+        recipients: &[],
+        columns: &[
+            col("account_id", Identity),
+            col("cancelled_at", Technical),
+            col("erase_after", Technical),
+        ],
+    },
+    Table {
+        name: "erasures",
+        holds: "the number of each erased account and when it was erased, nothing else, so an erasure is repeated if an older backup is ever restored",
+        purpose: Rights,
+        basis: LegalObligation,
+        retention: "for as long as backups made before the erasure may exist",
+        recipients: &[],
+        columns: &[col("account_id", Technical), col("erased_at", Technical)],
+    },
+    Table {
         name: "exports",
         holds: "each copy of your data you asked for: when, how big, and until when its download link works",
         purpose: Rights,

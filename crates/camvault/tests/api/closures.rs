@@ -1,0 +1,277 @@
+//! Cancelling an account (A8) and erasing it after the grace period (F9).
+
+use std::time::Duration;
+
+use domain::ports::Role;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::events::{motion, report, SNAPSHOT};
+use crate::helpers::{assert_error, files_under, Person, TestApp, PASSWORD};
+use crate::recordings::{put_init, recording_camera, share_with_grandma, upload_demo, Cam};
+
+async fn cancel(who: &Person, password: &str) -> reqwest::Response {
+    who.post("/api/v1/me/cancel", json!({"password": password}))
+        .await
+}
+
+// promise: A8
+#[tokio::test]
+async fn cancelling_needs_the_password_and_stops_everything_at_once() {
+    let app = TestApp::spawn().await;
+    let cam = recording_camera(&app).await;
+    upload_demo(&app, &cam, "a").await;
+    let grandma = share_with_grandma(&app, &cam).await;
+    let token = cam.owner.api_token("script").await;
+
+    // The wrong password changes nothing.
+    assert_error(
+        cancel(&cam.owner, "not my password").await,
+        StatusCode::BAD_REQUEST,
+        "invalid_input",
+    )
+    .await;
+    assert_eq!(cam.owner.get("/api/v1/me").await.status(), StatusCode::OK);
+
+    let resp = cancel(&cam.owner, PASSWORD).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let closure: Value = resp.json().await.unwrap();
+    assert!(closure["erase_after"]
+        .as_str()
+        .unwrap()
+        .starts_with("2027-03-20"));
+
+    // Every way in is closed at once.
+    assert_eq!(
+        cam.owner.get("/api/v1/me").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let by_token = reqwest::Client::new()
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_token.status(), StatusCode::UNAUTHORIZED);
+    let (status, _) = app.sign_in("owner", PASSWORD).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // The camera is unbound: it records and alerts nothing more, and the
+    // people it was shared with lose it.
+    let seg = crate::recordings::demo().1[0].clone();
+    let resp =
+        crate::recordings::put_segment(&app, &cam.token, "after", cam.init_id, app.now_ms(), &seg)
+            .await;
+    assert!(resp.status().is_client_error(), "{}", resp.status());
+    let resp = report(&app, &cam.token, motion(&app), None).await;
+    assert!(resp.status().is_client_error(), "{}", resp.status());
+    assert_eq!(
+        grandma.get(&cam.path("")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    // Cancelling is irreversible, and the data waits out the grace period.
+    assert!(!files_under(&app.config.blob_dir().join("media")).is_empty());
+    assert_eq!(app.core.closures.erase_due().await.unwrap(), 0);
+}
+
+/// A verified person with an email and a phone, a camera with video, an
+/// event snapshot, a consent, a request and an export.
+async fn full_account(app: &TestApp, name: &str, email: &str, phone: &str, serial: usize) -> Cam {
+    let owner = app.verified_person(name, email).await;
+    let resp = owner
+        .call(
+            reqwest::Method::PUT,
+            "/api/v1/me/contacts/phone",
+            Some(json!({"value": phone})),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::ACCEPTED);
+    let normalised: String = phone
+        .chars()
+        .filter(|c| *c == '+' || c.is_ascii_digit())
+        .collect();
+    let code = app.outbox.last_code(&normalised).unwrap();
+    let resp = owner
+        .post("/api/v1/me/contacts/phone/verify", json!({"code": code}))
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let id = owner.bind(serial).await;
+    let token = app.device_token(serial).await;
+    let resp = put_init(app, &token, &crate::recordings::demo().0).await;
+    let init_id = resp.json::<Value>().await.unwrap()["init_id"]
+        .as_i64()
+        .unwrap();
+    let cam = Cam {
+        id,
+        token,
+        owner,
+        init_id,
+    };
+    upload_demo(app, &cam, name).await;
+    let resp = report(app, &cam.token, motion(app), Some(SNAPSHOT)).await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let resp = cam
+        .owner
+        .post(
+            "/api/v1/me/requests",
+            json!({"kind": "erasure", "details": format!("Please erase {name}")}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    cam
+}
+
+/// Whether the camera's last hour downloads as video.
+async fn plays(app: &TestApp, cam: &Cam) -> bool {
+    let (from, to) = (app.now_ms() - 3_600_000, app.now_ms() + 60_000);
+    let resp = cam
+        .owner
+        .get(&cam.path(&format!("/recordings/download.mp4?from={from}&to={to}")))
+        .await;
+    resp.status() == StatusCode::OK && resp.bytes().await.unwrap().len() > 1000
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+// promise: F9
+#[tokio::test]
+async fn erasure_destroys_the_key_first_and_leaves_nothing_that_names_the_person() {
+    let app = TestApp::spawn().await;
+    app.provision(2).await;
+    let erin = full_account(
+        &app,
+        "erinquill",
+        "erin.quill@example.test",
+        "+44 7700 900456",
+        1,
+    )
+    .await;
+    let frank = full_account(
+        &app,
+        "frankmoss",
+        "frank.moss@example.test",
+        "+44 7700 900789",
+        2,
+    )
+    .await;
+    crate::exports::ready_export(&erin.owner).await;
+    assert!(plays(&app, &frank).await);
+    assert!(plays(&app, &erin).await);
+
+    let erin_id = erin
+        .owner
+        .get("/api/v1/me")
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(cancel(&erin.owner, PASSWORD).await.status(), StatusCode::OK);
+    // An administrator answers the erasure request without waiting 180 days.
+    let admin = app.person("admin", Role::Admin).await;
+    let resp = admin
+        .post(
+            &format!("/api/v1/admin/accounts/{erin_id}/erasure"),
+            json!({"reason": "erasure request #1"}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    app.advance(Duration::from_secs(1));
+    assert_eq!(app.core.closures.erase_due().await.unwrap(), 1);
+
+    // Erin's key is gone, so a sealed blob of hers could not be opened
+    // anywhere; and no blob of hers is left either.
+    assert!(app
+        .recordings
+        .keys()
+        .account_key_exists(domain::ids::AccountId(erin_id))
+        .await
+        .map(|exists| !exists)
+        .unwrap());
+    app.core.store.checkpoint().await.unwrap();
+    let mut files = files_under(&app.config.blob_dir());
+    if app.core.store.is_sqlite() {
+        files.push(app.config.data_dir.join("camvault.db"));
+    } else {
+        println!("skipping the raw database scan: PostgreSQL has no single file to scan");
+    }
+    for file in &files {
+        let bytes = std::fs::read(file).unwrap();
+        for needle in [
+            "erinquill",
+            "erin.quill@example.test",
+            "+447700900456",
+            "900456",
+        ] {
+            assert!(!contains(&bytes, needle), "{needle} in {}", file.display());
+        }
+    }
+    if app.core.store.is_sqlite() {
+        // Frank is still there: the scan would have found him.
+        let db = std::fs::read(app.config.data_dir.join("camvault.db")).unwrap();
+        assert!(contains(&db, "frankmoss") && contains(&db, "frank.moss@example.test"));
+    }
+    // Frank's video still plays; erin's account is gone for good.
+    assert!(plays(&app, &frank).await);
+    let (status, _) = app.sign_in("erinquill", PASSWORD).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // Erasing again finds nothing to do.
+    assert_eq!(app.core.closures.erase_due().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn erasure_can_only_be_brought_forward_by_an_administrator_with_a_reason() {
+    let app = TestApp::spawn().await;
+    let dana = app.person("dana", Role::User).await;
+    let admin = app.person("admin", Role::Admin).await;
+    let dana_id: i64 = dana.get("/api/v1/me").await.json::<Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let path = format!("/api/v1/admin/accounts/{dana_id}/erasure");
+    // Not cancelled: nothing to bring forward.
+    assert_error(
+        admin.post(&path, json!({"reason": "request #4"})).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    let other = app.person("other", Role::User).await;
+    assert_error(
+        other.post(&path, json!({"reason": "because"})).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    assert_eq!(cancel(&dana, PASSWORD).await.status(), StatusCode::OK);
+    assert_error(
+        admin.post(&path, json!({"reason": "  "})).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_input",
+    )
+    .await;
+    let later = app.now_ms() + 365 * 86_400_000;
+    assert_error(
+        admin
+            .post(
+                &path,
+                json!({"reason": "request #4", "erase_after_ms": later}),
+            )
+            .await,
+        StatusCode::BAD_REQUEST,
+        "invalid_input",
+    )
+    .await;
+    let resp = admin.post(&path, json!({"reason": "request #4"})).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let log: Vec<Value> = admin
+        .get("/api/v1/me/access-log")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(log.is_empty(), "the entry is about dana, not the admin");
+}
