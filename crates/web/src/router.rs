@@ -197,7 +197,8 @@ pub fn router(state: AppState) -> Router {
             "/privacy-center/requests",
             post(pages::rights::request_post),
         )
-        .route("/privacy-center/exports", post(pages::exports::export_post))
+        .route("/privacy-center/exports", post(pages::leaving::export_post))
+        .route("/privacy-center/cancel", post(pages::leaving::cancel_post))
         .route("/admin/requests", get(pages::rights::queue_get))
         .route("/admin/requests/{id}/state", post(pages::rights::step_post))
         .route(

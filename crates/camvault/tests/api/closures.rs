@@ -275,3 +275,43 @@ async fn erasure_can_only_be_brought_forward_by_an_administrator_with_a_reason()
         .unwrap();
     assert!(log.is_empty(), "the entry is about dana, not the admin");
 }
+
+#[tokio::test]
+async fn the_privacy_center_cancels_an_account_after_the_password_and_a_confirmation() {
+    let app = TestApp::spawn().await;
+    let dana = app.person("dana", Role::User).await;
+    let page = dana.text("/privacy-center").await;
+    assert!(page.contains("Cancel my account"));
+    let resp = dana
+        .submit_form(&page, "/privacy-center/cancel", &[("password", PASSWORD)])
+        .await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "no confirmation");
+    let resp = dana
+        .submit_form(
+            &page,
+            "/privacy-center/cancel",
+            &[("password", "wrong password"), ("confirm", "on")],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "wrong password");
+    assert!(resp.text().await.unwrap().contains("not correct"));
+    let resp = dana
+        .submit_form(
+            &page,
+            "/privacy-center/cancel",
+            &[("password", PASSWORD), ("confirm", "on")],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp
+        .text()
+        .await
+        .unwrap()
+        .contains("Your account is cancelled"));
+    assert_eq!(
+        dana.get("/api/v1/me").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let (status, _) = app.sign_in("dana", PASSWORD).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}

@@ -299,6 +299,13 @@ fn rows() -> Vec<Row> {
         ),
         row(
             Method::POST,
+            "/api/v1/admin/accounts/{id}/erasure",
+            Some(json!({"reason": "matrix"})),
+            // No cancelled account has the camera's id here: admins get 404.
+            [403, 403, 403, 403, 401, 401, 401, 404],
+        ),
+        row(
+            Method::POST,
             "/api/v1/admin/policies",
             Some(json!({"version": "matrix-1", "major": false, "summary": "Wording."})),
             [403, 403, 403, 403, 401, 401, 401, 201],

@@ -5,8 +5,8 @@
 pub mod account;
 pub mod auth;
 pub mod cameras;
-pub mod exports;
 pub mod layout;
+pub mod leaving;
 pub mod privacy;
 pub mod rights;
 pub mod setup;

@@ -104,7 +104,7 @@ pub(super) async fn center(
                 }
             }
         }
-        (super::exports::card(user, &exports))
+        (super::leaving::card(user, &exports))
         section.card #access-log {
             h2 { "Who accessed your data" }
             @if log.is_empty() { p.muted { "Nobody yet." } }
@@ -130,6 +130,7 @@ pub(super) async fn center(
             label { "Details" textarea name="details" rows="4" maxlength="4000" required {} }
             button type="submit" { "Send request" }
         }
+        (super::leaving::cancel_card(state, user))
     };
     (status, page("Privacy center", Some(user), body)).into_response()
 }

@@ -1,16 +1,19 @@
-//! The export card of the privacy center: ask for a copy of your data and
-//! download it while its link works (F13).
+//! The privacy center's cards about leaving: a copy of your data to take
+//! with you (F13), and cancelling the account (A8).
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::CookieJar;
+use domain::accounts::password::Password;
 use domain::privacy::export::{ExportRecord, ExportState};
 use maud::{html, Markup};
 use serde::Deserialize;
 
 use crate::error::ApiError;
-use crate::extract::{AppForm, PageUser};
+use crate::extract::{clear_session_cookie, AppForm, PageUser};
 use crate::pages::failure;
+use crate::pages::layout::page;
 use crate::pages::rights::center;
 use crate::state::AppState;
 use crate::time_fmt::rfc3339;
@@ -89,4 +92,65 @@ pub async fn export_post(
             center(&state, &user, status, None, Some(&text)).await
         }
     })
+}
+
+/// The card that cancels the account, with the password again.
+pub fn cancel_card(state: &AppState, user: &PageUser) -> Markup {
+    let days = state.closures.config().grace.as_secs() / 86_400;
+    html! {
+        form.card.danger #cancel method="post" action="/privacy-center/cancel" {
+            h2 { "Cancel my account" }
+            p {
+                "This cannot be undone. You are signed out everywhere, your cameras are "
+                "unbound and stop recording, and nothing more is alerted or processed. "
+                "Everything held about you is erased " (days) " days later; download a "
+                "copy above first if you want one."
+            }
+            input type="hidden" name="csrf" value=(user.csrf());
+            label { "Your password" input type="password" name="password" required autocomplete="current-password"; }
+            label.check { input type="checkbox" name="confirm" value="on" required; "I understand that this cannot be undone" }
+            button.danger type="submit" { "Cancel my account" }
+        }
+    }
+}
+
+/// The cancel form.
+#[derive(Debug, Deserialize)]
+pub struct CancelForm {
+    csrf: String,
+    password: String,
+    #[serde(default)]
+    confirm: Option<String>,
+}
+
+/// `POST /privacy-center/cancel`.
+pub async fn cancel_post(
+    State(state): State<AppState>,
+    user: PageUser,
+    jar: CookieJar,
+    AppForm(form): AppForm<CancelForm>,
+) -> Result<Response, ApiError> {
+    user.check_csrf(&form.csrf)?;
+    if form.confirm.as_deref() != Some("on") {
+        let text = "Tick the box to confirm that you understand this cannot be undone.";
+        return Ok(center(&state, &user, StatusCode::BAD_REQUEST, None, Some(text)).await);
+    }
+    let password = Password::new(form.password);
+    Ok(
+        match state.closures.cancel(user.0.account.id, &password).await {
+            Ok(closure) => {
+                let body = html! {
+                    h1 { "Your account is cancelled" }
+                    p { "You are signed out everywhere and your cameras are unbound." }
+                    p { "Everything held about you is erased after " (rfc3339(closure.erase_after)) "." }
+                };
+                let page = page("Account cancelled", None, body);
+                (clear_session_cookie(jar), page).into_response()
+            }
+            Err(e) => {
+                let (status, text) = failure(e);
+                center(&state, &user, status, None, Some(&text)).await
+            }
+        },
+    )
 }
