@@ -137,6 +137,8 @@ impl Core {
             deps.clock.clone(),
         ));
         let blobs = Arc::new(LocalBlobStore::open(&config.blob_dir())?);
+        let vault: Arc<dyn domain::ports::KeyVault> =
+            Arc::new(store::FileKeyVault::open(&config.key_vault_dir())?);
         let cameras = Cameras::new(CamerasDeps {
             store: shared.clone(),
             shares: shared.clone(),
@@ -155,6 +157,7 @@ impl Core {
             RecordingsDeps {
                 index: shared.clone(),
                 keys: shared.clone(),
+                vault: vault.clone(),
                 audit: shared.clone(),
                 blobs: blobs.clone(),
                 cameras: cameras.clone(),
@@ -249,6 +252,7 @@ impl Core {
                 cameras: cameras.clone(),
                 recordings: recordings.clone(),
                 blobs: blobs.clone(),
+                vault,
                 audit: shared,
                 clock: deps.clock.clone(),
             },
@@ -297,6 +301,17 @@ impl App {
     pub async fn build(config: &Config, deps: Deps) -> anyhow::Result<App> {
         let clock = deps.clock.clone();
         let core = Core::assemble(config, deps, true).await?;
+        // Keys of a database from before the vault move under it, and an
+        // erasure undone by restoring an older backup is done again, before
+        // anything is served.
+        let upgraded = core.recordings.keys().upgrade_all().await?;
+        if upgraded > 0 {
+            tracing::info!(
+                accounts = upgraded,
+                "account keys moved under the key vault"
+            );
+        }
+        core.closures.replay_ledger().await?;
         let public_url = match &config.public_url {
             Some(u) => Some(url::Url::parse(u).context("public_url is not a URL")?),
             None => None,

@@ -22,6 +22,9 @@ pub struct Config {
     pub blob_dir: Option<PathBuf>,
     /// Master key file; default `<data_dir>/master.key`.
     pub master_key_file: Option<PathBuf>,
+    /// Key vault directory (per-account secrets and the erasure ledger);
+    /// default `<data_dir>.keys` beside the data directory, never in it.
+    pub key_vault_dir: Option<PathBuf>,
     /// The URL people use to reach this server (`https://…` makes cookies Secure).
     pub public_url: Option<String>,
     /// Days of inactivity after which a session is signed out.
@@ -88,6 +91,7 @@ impl Default for Config {
             database_url: None,
             blob_dir: None,
             master_key_file: None,
+            key_vault_dir: None,
             public_url: None,
             session_idle_days: 30,
             body_limit_bytes: 1024 * 1024,
@@ -127,6 +131,7 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("listen", &self.listen)
             .field("data_dir", &self.data_dir)
+            .field("key_vault_dir", &self.key_vault_dir)
             .field("database_url", &redact(&self.database_url))
             .field("blob_dir", &self.blob_dir)
             .field("public_url", &self.public_url)
@@ -196,6 +201,7 @@ const ENV_KEYS: &[&str] = &[
     "database_url",
     "blob_dir",
     "master_key_file",
+    "key_vault_dir",
     "public_url",
     "session_idle_days",
     "body_limit_bytes",
@@ -255,6 +261,20 @@ impl Config {
         self.blob_dir
             .clone()
             .unwrap_or_else(|| self.data_dir.join("blobs"))
+    }
+
+    /// The key vault directory in force: beside the data directory, so a
+    /// copy of the data directory never holds the secrets erasure destroys.
+    pub fn key_vault_dir(&self) -> PathBuf {
+        if let Some(dir) = &self.key_vault_dir {
+            return dir.clone();
+        }
+        let data = std::path::absolute(&self.data_dir).unwrap_or_else(|_| self.data_dir.clone());
+        let name = data
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "data".into());
+        data.with_file_name(format!("{name}.keys"))
     }
 
     /// The master key file in force.

@@ -41,6 +41,18 @@ pub fn unwrap_key(kek: &[u8; 32], context: &str, wrapped: &[u8]) -> Result<[u8; 
         .map_err(|_| Error::Unauthentic)
 }
 
+/// Combines a key-encryption key with a second secret kept elsewhere (an
+/// account's vault secret): the result is unknown to anyone missing either,
+/// so destroying the secret voids every copy of what the result wraps.
+pub fn combine_keys(kek: &[u8; 32], secret: &[u8; 32], context: &str) -> [u8; 32] {
+    // HMAC accepts keys of any length, so construction cannot fail.
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(kek).expect("HMAC takes any key length");
+    mac.update(b"camvault key combination v1\0");
+    mac.update(secret);
+    mac.update(context.as_bytes());
+    mac.finalize().into_bytes().into()
+}
+
 /// A fresh random 256-bit key (an account key, a period key).
 pub fn random_key() -> [u8; 32] {
     let mut k = [0u8; 32];

@@ -11,6 +11,8 @@ mod macros;
 
 pub mod blob;
 pub mod sql;
+pub mod vault;
 
 pub use blob::local::LocalBlobStore;
 pub use sql::SqlStore;
+pub use vault::FileKeyVault;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use domain::clock::{ManualClock, Timestamp};
 use domain::ids::{AccountId, CameraId};
-use domain::ports::{AccountStore, NewAccount, Role};
+use domain::ports::{AccountStore, KeyStore, NewAccount, Role};
 use domain::recordings::keys::INIT_DAY;
 use domain::recordings::KeyRing;
 use store::SqlStore;
@@ -30,9 +30,11 @@ async fn setup() -> (Arc<SqlStore>, AccountId, tempfile::TempDir) {
     (store, account, dir)
 }
 
-fn ring(store: &Arc<SqlStore>, kek: [u8; 32]) -> KeyRing {
+/// A ring over `store` with the vault in `dir` (each test's own).
+fn ring(store: &Arc<SqlStore>, dir: &tempfile::TempDir, kek: [u8; 32]) -> KeyRing {
     KeyRing::new(
         store.clone(),
+        Arc::new(store::FileKeyVault::open(&dir.path().join("vault")).unwrap()),
         kek,
         Arc::new(ManualClock::new(Timestamp(1_000))),
     )
@@ -41,8 +43,8 @@ fn ring(store: &Arc<SqlStore>, kek: [u8; 32]) -> KeyRing {
 // promise: G2
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn racing_first_uses_agree_on_one_account_key() {
-    let (store, account, _d) = setup().await;
-    let shared = Arc::new(ring(&store, [7; 32]));
+    let (store, account, d) = setup().await;
+    let shared = Arc::new(ring(&store, &d, [7; 32]));
     let tasks: Vec<_> = (0..8)
         .map(|_| {
             let shared = shared.clone();
@@ -56,7 +58,10 @@ async fn racing_first_uses_agree_on_one_account_key() {
     assert!(keys.windows(2).all(|w| w[0] == w[1]));
     // Another process (a fresh ring) reads the same key.
     assert_eq!(
-        ring(&store, [7; 32]).account_key(account).await.unwrap(),
+        ring(&store, &d, [7; 32])
+            .account_key(account)
+            .await
+            .unwrap(),
         keys[0]
     );
 }
@@ -64,8 +69,8 @@ async fn racing_first_uses_agree_on_one_account_key() {
 // promise: G2
 #[tokio::test]
 async fn each_camera_day_has_its_own_key_and_rotation_rewraps_account_keys_only() {
-    let (store, account, _d) = setup().await;
-    let old = ring(&store, [1; 32]);
+    let (store, account, d) = setup().await;
+    let old = ring(&store, &d, [1; 32]);
     let cam = CameraId(1);
     let (day1, k1) = old.media_key(account, cam, "2026-11-25").await.unwrap();
     let (again, k1b) = old.media_key(account, cam, "2026-11-25").await.unwrap();
@@ -81,7 +86,7 @@ async fn each_camera_day_has_its_own_key_and_rotation_rewraps_account_keys_only(
 
     // Rotate: re-wrap under a new master-derived key; media is not touched.
     assert_eq!(old.rewrap_all(&[2; 32]).await.unwrap(), 1);
-    let new = ring(&store, [2; 32]);
+    let new = ring(&store, &d, [2; 32]);
     let k2_after = new.media_key_by_id(&day2).await.unwrap();
     assert_eq!(k2_after, k2);
     assert_eq!(
@@ -89,14 +94,17 @@ async fn each_camera_day_has_its_own_key_and_rotation_rewraps_account_keys_only(
         b"a day of video"
     );
     // The old master key no longer opens anything.
-    assert!(ring(&store, [1; 32]).account_key(account).await.is_err());
+    assert!(ring(&store, &d, [1; 32])
+        .account_key(account)
+        .await
+        .is_err());
 }
 
 // promise: G2
 #[tokio::test]
 async fn retention_destroys_past_days_and_erasure_destroys_everything() {
-    let (store, account, _d) = setup().await;
-    let keys = ring(&store, [3; 32]);
+    let (store, account, d) = setup().await;
+    let keys = ring(&store, &d, [3; 32]);
     let cam = CameraId(9);
     let (old_day, _) = keys.media_key(account, cam, "2026-10-01").await.unwrap();
     let (today, _) = keys.media_key(account, cam, "2026-11-26").await.unwrap();
@@ -117,4 +125,46 @@ async fn retention_destroys_past_days_and_erasure_destroys_everything() {
     keys.destroy_account_key(account).await.unwrap();
     assert!(keys.media_key_by_id(&today).await.is_err());
     assert!(keys.media_key_by_id(&init).await.is_err());
+}
+
+// promise: F9
+#[tokio::test]
+async fn old_keys_move_under_the_vault_and_a_restored_copy_of_a_destroyed_key_stays_unreadable() {
+    let (store, account, d) = setup().await;
+    let kek = [5; 32];
+    // A key wrapped by the master-derived key alone, as before the vault.
+    let key = crypto::random_key();
+    let context = format!("account key {account}");
+    store
+        .insert_account_key(
+            account,
+            "a-old",
+            &crypto::wrap_key(&kek, &context, &key),
+            Timestamp(1),
+        )
+        .await
+        .unwrap();
+    let keys = ring(&store, &d, kek);
+    assert_eq!(keys.upgrade_all().await.unwrap(), 1);
+    assert_eq!(keys.upgrade_all().await.unwrap(), 0);
+    let (_, wrapped) = store.account_key(account).await.unwrap().unwrap();
+    assert!(
+        crypto::unwrap_key(&kek, &context, &wrapped).is_err(),
+        "the master-derived key alone no longer opens it"
+    );
+    assert_eq!(keys.account_key(account).await.unwrap(), key);
+
+    // A backup holds the wrapped key; erasure destroys the vault secret.
+    let backup = wrapped.clone();
+    keys.destroy_account_key(account).await.unwrap();
+    assert!(!keys.account_key_exists(account).await.unwrap());
+    store
+        .insert_account_key(account, "a-old", &backup, Timestamp(2))
+        .await
+        .unwrap();
+    let restored = ring(&store, &d, kek);
+    assert!(matches!(
+        restored.account_key(account).await,
+        Err(domain::Error::NotFound(_))
+    ));
 }

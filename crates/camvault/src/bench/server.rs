@@ -28,6 +28,7 @@ const STOP_GRACE: Duration = Duration::from_secs(15);
 fn bench_config(data_dir: PathBuf) -> Config {
     Config {
         listen: "127.0.0.1:0".into(),
+        key_vault_dir: Some(data_dir.join("keys")),
         data_dir,
         retention_days: 3650,
         purge_interval_secs: 365 * 86_400,

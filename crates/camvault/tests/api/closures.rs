@@ -315,3 +315,146 @@ async fn the_privacy_center_cancels_an_account_after_the_password_and_a_confirma
     let (status, _) = app.sign_in("dana", PASSWORD).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
+
+async fn account_id(p: &Person) -> i64 {
+    p.get("/api/v1/me").await.json::<Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap()
+}
+
+/// Copies a directory tree.
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_tree(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Opens the oldest segment of `account` in a copy of a data directory
+/// with the server's keys as they are now.
+async fn open_from_copy(
+    copy: &std::path::Path,
+    vault: &std::path::Path,
+    account: i64,
+) -> Result<Vec<u8>, domain::Error> {
+    use domain::ports::RecordingStore;
+    let url = format!("sqlite://{}", copy.join("camvault.db").display());
+    let db = std::sync::Arc::new(store::SqlStore::connect(&url).await.unwrap());
+    let master = camvault::master_key::load_or_create(&copy.join("master.key")).unwrap();
+    let keys = domain::recordings::KeyRing::new(
+        db.clone(),
+        std::sync::Arc::new(store::FileKeyVault::open(vault).unwrap()),
+        master.derive("account keys"),
+        std::sync::Arc::new(domain::clock::SystemClock),
+    );
+    let seg = db
+        .oldest_segments_of_account(domain::ids::AccountId(account), 1)
+        .await
+        .unwrap()
+        .pop()
+        .expect("the copy has the segment");
+    let sealed = std::fs::read(copy.join("blobs").join(&seg.segment.blob_key)).unwrap();
+    let header = crypto::blob::Header::parse(&sealed).unwrap();
+    let kek = keys.media_key_by_id(&header.key_id).await?;
+    Ok(crypto::blob::open_blob(&kek, &sealed).unwrap())
+}
+
+// promise: F9
+#[tokio::test]
+async fn a_copy_of_the_data_taken_before_erasure_cannot_be_read_for_the_erased_person() {
+    let vault = tempfile::tempdir().unwrap();
+    let vault_dir = vault.path().to_path_buf();
+    let app = TestApp::spawn_with(|c| c.key_vault_dir = Some(vault_dir)).await;
+    if !app.core.store.is_sqlite() {
+        println!(
+            "skipping: the copy is of the SQLite file; PostgreSQL backups are the operator's dumps"
+        );
+        return;
+    }
+    app.provision(2).await;
+    let erin = full_account(
+        &app,
+        "erinquill",
+        "erin.quill@example.test",
+        "+44 7700 900456",
+        1,
+    )
+    .await;
+    let frank = full_account(
+        &app,
+        "frankmoss",
+        "frank.moss@example.test",
+        "+44 7700 900789",
+        2,
+    )
+    .await;
+    let (erin_id, frank_id) = (
+        account_id(&erin.owner).await,
+        account_id(&frank.owner).await,
+    );
+
+    app.core.store.checkpoint().await.unwrap();
+    let backup = tempfile::tempdir().unwrap();
+    copy_tree(&app.config.data_dir, backup.path());
+    assert!(open_from_copy(backup.path(), vault.path(), erin_id)
+        .await
+        .is_ok());
+
+    assert_eq!(cancel(&erin.owner, PASSWORD).await.status(), StatusCode::OK);
+    let admin = app.person("admin", Role::Admin).await;
+    let resp = admin
+        .post(
+            &format!("/api/v1/admin/accounts/{erin_id}/erasure"),
+            json!({"reason": "erasure request"}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    app.advance(Duration::from_secs(1));
+    assert_eq!(app.core.closures.erase_due().await.unwrap(), 1);
+
+    // The copy still holds erin's wrapped key and sealed video, but with
+    // her vault secret gone nothing opens them; frank's open as before.
+    assert!(open_from_copy(backup.path(), vault.path(), erin_id)
+        .await
+        .is_err());
+    let frank_video = open_from_copy(backup.path(), vault.path(), frank_id)
+        .await
+        .unwrap();
+    assert_eq!(&frank_video[4..8], b"moof");
+
+    // Restoring the copy and starting camvault on it erases erin again
+    // (the ledger lives in the vault), and keeps frank.
+    let config = camvault::config::Config {
+        listen: "127.0.0.1:0".into(),
+        data_dir: backup.path().to_path_buf(),
+        database_url: Some(format!(
+            "sqlite://{}",
+            backup.path().join("camvault.db").display()
+        )),
+        key_vault_dir: Some(vault.path().to_path_buf()),
+        ..camvault::config::Config::default()
+    };
+    let restored = camvault::app::App::build(&config, camvault::app::Deps::default())
+        .await
+        .unwrap();
+    use domain::ports::AccountStore;
+    let db = &restored.core().store;
+    assert!(db
+        .account(domain::ids::AccountId(erin_id))
+        .await
+        .unwrap()
+        .is_none());
+    assert!(db
+        .account(domain::ids::AccountId(frank_id))
+        .await
+        .unwrap()
+        .is_some());
+    db.checkpoint().await.unwrap();
+    let raw = std::fs::read(backup.path().join("camvault.db")).unwrap();
+    assert!(!contains(&raw, "erinquill") && contains(&raw, "frankmoss"));
+}

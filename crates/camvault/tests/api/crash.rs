@@ -38,6 +38,7 @@ async fn start(config: &Config, port: u16) -> Server {
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .arg("--database-url")
         .arg(config.database_url())
+        .env("CAMVAULT_KEY_VAULT_DIR", config.key_vault_dir())
         .arg("serve")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -62,6 +63,7 @@ async fn a_killed_server_restarts_with_a_consistent_playable_index() {
     let config = Config {
         data_dir: dir.path().to_path_buf(),
         database_url: Some(testkit::test_database_url(dir.path()).await),
+        key_vault_dir: Some(dir.path().join("keys")),
         ..Config::default()
     };
     let (password, cameras) = {

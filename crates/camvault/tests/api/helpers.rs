@@ -95,6 +95,7 @@ impl TestApp {
             listen: "127.0.0.1:0".into(),
             data_dir: dir.path().to_path_buf(),
             database_url: Some(testkit::test_database_url(dir.path()).await),
+            key_vault_dir: Some(dir.path().join("keys")),
             ..Config::default()
         };
         adjust(&mut config);

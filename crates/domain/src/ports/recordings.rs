@@ -53,6 +53,26 @@ pub trait KeyStore: Send + Sync {
     async fn delete_media_keys_before(&self, camera: CameraId, day: &str) -> Result<u64>;
 }
 
+/// Per-account secrets kept outside the database and the data directory
+/// (a key vault), mixed into the wrapping of each account key: destroying
+/// an account's secret makes its key unreadable in every backup of the
+/// database. The vault also keeps the erasure ledger, so erasures are
+/// repeated when an older backup is restored.
+#[async_trait]
+pub trait KeyVault: Send + Sync {
+    /// The account's secret, if it has one.
+    async fn secret(&self, account: AccountId) -> Result<Option<[u8; 32]>>;
+    /// Creates the account's secret unless one exists (first writer wins)
+    /// and returns the one stored.
+    async fn create_secret(&self, account: AccountId) -> Result<[u8; 32]>;
+    /// Destroys the account's secret for good.
+    async fn destroy_secret(&self, account: AccountId) -> Result<()>;
+    /// Notes in the ledger that the account was erased.
+    async fn record_erasure(&self, account: AccountId) -> Result<()>;
+    /// Every account the ledger says was erased.
+    async fn erased(&self) -> Result<Vec<AccountId>>;
+}
+
 /// The recording index: init segments, media segments, event windows.
 #[async_trait]
 pub trait RecordingStore: Send + Sync {

@@ -20,7 +20,7 @@ use crate::audit::AuditEntry;
 use crate::cameras::{Access, Cameras};
 use crate::clock::{Clock, Timestamp};
 use crate::ids::AccountId;
-use crate::ports::{AccountStore, AuditStore, BlobStore};
+use crate::ports::{AccountStore, AuditStore, BlobStore, KeyVault};
 use crate::recordings::Recordings;
 use crate::{Error, Result};
 
@@ -85,6 +85,8 @@ pub struct ClosuresDeps {
     pub recordings: Arc<Recordings>,
     /// Blobs to delete.
     pub blobs: Arc<dyn BlobStore>,
+    /// The erasure ledger outside the database.
+    pub vault: Arc<dyn KeyVault>,
     /// The audit trail.
     pub audit: Arc<dyn AuditStore>,
     /// Time.
@@ -229,6 +231,7 @@ impl Closures {
             .store
             .erase_rows(account, self.deps.clock.now())
             .await?;
+        self.deps.vault.record_erasure(account).await?;
         self.deps.recordings.drop_cached_slots();
         tracing::info!(
             account = %account,
@@ -237,6 +240,20 @@ impl Closures {
             "account erased"
         );
         Ok(())
+    }
+
+    /// Erases again every account the ledger says was erased but whose
+    /// rows are back (an older backup was restored); returns how many.
+    pub async fn replay_ledger(&self) -> Result<u64> {
+        let mut n = 0;
+        for account in self.deps.vault.erased().await? {
+            if self.deps.accounts.account(account).await?.is_some() {
+                tracing::warn!(account = %account, "erased account found again (restored backup?): erasing it again");
+                self.erase(account).await?;
+                n += 1;
+            }
+        }
+        Ok(n)
     }
 
     async fn audit(

@@ -1,10 +1,13 @@
 //! The key ring: account keys and per-camera, per-day media keys (C1, G2).
 //!
-//! The master key wraps one key per account; the account key wraps one key
-//! per camera per UTC day; that media key wraps each blob's data key.
-//! Deleting a media key's row makes that day's video unreadable in every
-//! copy, backups included; deleting the account key (and its media keys)
-//! is the crypto-shredding step of erasure. Rotating the master key
+//! The master key, combined with a per-account secret kept in the key vault
+//! outside the database and the data directory, wraps one key per account;
+//! the account key wraps one key per camera per UTC day; that media key
+//! wraps each blob's data key. Deleting a media key's row makes that day's
+//! video unreadable to the server (retention). Erasure destroys the
+//! account's vault secret and then its keys (crypto-shredding): a backup of
+//! the database and blobs taken before holds the wrapped account key but
+//! never the secret, so it cannot be read either. Rotating the master key
 //! re-wraps account keys and never touches media.
 
 use std::collections::HashMap;
@@ -12,7 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::clock::Clock;
 use crate::ids::{AccountId, CameraId};
-use crate::ports::KeyStore;
+use crate::ports::{KeyStore, KeyVault};
 use crate::{Error, Result};
 
 /// The "day" of the key that seals a camera's init segments. Inits are used
@@ -26,6 +29,7 @@ const CACHE_LIMIT: usize = 4096;
 /// Unwraps and creates keys, caching unwrapped media keys by id.
 pub struct KeyRing {
     store: Arc<dyn KeyStore>,
+    vault: Arc<dyn KeyVault>,
     kek: [u8; 32],
     clock: Arc<dyn Clock>,
     cache: Mutex<HashMap<String, [u8; 32]>>,
@@ -49,10 +53,17 @@ fn new_id(prefix: &str) -> String {
 }
 
 impl KeyRing {
-    /// A ring over `store`, with `kek` (derived from the master key) wrapping account keys.
-    pub fn new(store: Arc<dyn KeyStore>, kek: [u8; 32], clock: Arc<dyn Clock>) -> Self {
+    /// A ring over `store`: account keys are wrapped by `kek` (derived
+    /// from the master key) combined with each account's secret in `vault`.
+    pub fn new(
+        store: Arc<dyn KeyStore>,
+        vault: Arc<dyn KeyVault>,
+        kek: [u8; 32],
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         KeyRing {
             store,
+            vault,
             kek,
             clock,
             cache: Mutex::new(HashMap::new()),
@@ -85,22 +96,84 @@ impl KeyRing {
             .clear();
     }
 
+    /// The key that wraps an account's key: the master-derived key
+    /// combined with the account's vault secret.
+    fn account_kek(&self, account: AccountId, secret: &[u8; 32]) -> [u8; 32] {
+        crypto::combine_keys(&self.kek, secret, &account_context(account))
+    }
+
     /// The account's key, created on first use.
     pub async fn account_key(&self, account: AccountId) -> Result<[u8; 32]> {
-        if self.store.account_key(account).await?.is_none() {
-            let key = crypto::random_key();
-            let wrapped = crypto::wrap_key(&self.kek, &account_context(account), &key);
-            self.store
-                .insert_account_key(account, &new_id("a"), &wrapped, self.clock.now())
-                .await?;
+        if let Some((_, wrapped)) = self.store.account_key(account).await? {
+            return self.unwrap_account_key(account, &wrapped).await;
         }
+        let secret = match self.vault.secret(account).await? {
+            Some(secret) => secret,
+            None => self.vault.create_secret(account).await?,
+        };
+        let key = crypto::random_key();
+        let wrapped = crypto::wrap_key(
+            &self.account_kek(account, &secret),
+            &account_context(account),
+            &key,
+        );
+        self.store
+            .insert_account_key(account, &new_id("a"), &wrapped, self.clock.now())
+            .await?;
         // Read back: when two requests raced, the first insert won and both use it.
         let (_, wrapped) = self
             .store
             .account_key(account)
             .await?
             .ok_or(Error::NotFound("account key"))?;
-        crypto::unwrap_key(&self.kek, &account_context(account), &wrapped).map_err(broken)
+        self.unwrap_account_key(account, &wrapped).await
+    }
+
+    async fn unwrap_account_key(&self, account: AccountId, wrapped: &[u8]) -> Result<[u8; 32]> {
+        let ctx = account_context(account);
+        if let Some(secret) = self.vault.secret(account).await? {
+            return crypto::unwrap_key(&self.account_kek(account, &secret), &ctx, wrapped)
+                .map_err(broken);
+        }
+        // No secret: either a key wrapped before the vault existed, which
+        // is upgraded now, or one whose secret erasure destroyed — then the
+        // key is gone for good, as intended.
+        match crypto::unwrap_key(&self.kek, &ctx, wrapped) {
+            Ok(key) => {
+                self.upgrade(account, &key).await?;
+                Ok(key)
+            }
+            Err(_) => Err(Error::NotFound("account key")),
+        }
+    }
+
+    /// Re-wraps a key wrapped by the master-derived key alone under the
+    /// vault (a database from before the vault).
+    async fn upgrade(&self, account: AccountId, key: &[u8; 32]) -> Result<()> {
+        let secret = self.vault.create_secret(account).await?;
+        let wrapped = crypto::wrap_key(
+            &self.account_kek(account, &secret),
+            &account_context(account),
+            key,
+        );
+        self.store.rewrap_account_key(account, &wrapped).await
+    }
+
+    /// Moves every account key still wrapped without a vault secret under
+    /// the vault, so no backup taken from now on can be read without it.
+    /// Returns how many were upgraded.
+    pub async fn upgrade_all(&self) -> Result<u64> {
+        let mut n = 0;
+        for (account, _, wrapped) in self.store.all_account_keys().await? {
+            if self.vault.secret(account).await?.is_some() {
+                continue;
+            }
+            if let Ok(key) = crypto::unwrap_key(&self.kek, &account_context(account), &wrapped) {
+                self.upgrade(account, &key).await?;
+                n += 1;
+            }
+        }
+        Ok(n)
     }
 
     /// The media key of an account's camera for `day` (`YYYY-MM-DD`, or
@@ -169,6 +242,8 @@ impl KeyRing {
     /// Destroys an account's key and all its media keys: everything sealed
     /// under them becomes unreadable for good (crypto-shredding).
     pub async fn destroy_account_key(&self, account: AccountId) -> Result<()> {
+        // The vault secret first: that is what reaches every backup.
+        self.vault.destroy_secret(account).await?;
         self.store.delete_account_keys(account).await?;
         self.forget_all();
         Ok(())
@@ -187,12 +262,19 @@ impl KeyRing {
     /// `new_kek` (master-key rotation); media is never rewritten. Returns
     /// how many keys were re-wrapped.
     pub async fn rewrap_all(&self, new_kek: &[u8; 32]) -> Result<u64> {
+        self.upgrade_all().await?;
         let mut n = 0;
         for (account, _, wrapped) in self.store.all_account_keys().await? {
+            let Some(secret) = self.vault.secret(account).await? else {
+                continue; // erased, or not yet upgraded: nothing to carry over
+            };
             let ctx = account_context(account);
-            let key = crypto::unwrap_key(&self.kek, &ctx, &wrapped).map_err(broken)?;
-            let rewrapped = crypto::wrap_key(new_kek, &ctx, &key);
-            self.store.rewrap_account_key(account, &rewrapped).await?;
+            let key = crypto::unwrap_key(&self.account_kek(account, &secret), &ctx, &wrapped)
+                .map_err(broken)?;
+            let new = crypto::combine_keys(new_kek, &secret, &ctx);
+            self.store
+                .rewrap_account_key(account, &crypto::wrap_key(&new, &ctx, &key))
+                .await?;
             n += 1;
         }
         Ok(n)

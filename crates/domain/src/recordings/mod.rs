@@ -28,7 +28,7 @@ use serde::Serialize;
 use crate::cameras::Cameras;
 use crate::clock::{Clock, Timestamp};
 use crate::ids::{AccountId, CameraId};
-use crate::ports::{AuditStore, BlobStore, KeyStore, RecordingStore};
+use crate::ports::{AuditStore, BlobStore, KeyStore, KeyVault, RecordingStore};
 
 pub use keys::KeyRing;
 
@@ -228,6 +228,8 @@ pub struct RecordingsDeps {
     pub index: Arc<dyn RecordingStore>,
     /// Wrapped keys.
     pub keys: Arc<dyn KeyStore>,
+    /// Per-account secrets outside the database.
+    pub vault: Arc<dyn KeyVault>,
     /// The audit trail.
     pub audit: Arc<dyn AuditStore>,
     /// Where sealed media lives.
@@ -265,7 +267,7 @@ impl Recordings {
     /// Wires the service.
     pub fn new(deps: RecordingsDeps, config: RecordingsConfig) -> Self {
         Recordings {
-            keys: KeyRing::new(deps.keys, deps.account_kek, deps.clock.clone()),
+            keys: KeyRing::new(deps.keys, deps.vault, deps.account_kek, deps.clock.clone()),
             index: deps.index,
             audit: deps.audit,
             blobs: deps.blobs,
