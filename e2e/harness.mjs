@@ -289,6 +289,8 @@ export class Harness {
     }
     if (this.dataDir && !(this.failed && process.env.CAMVAULT_E2E_KEEP)) {
       fs.rmSync(this.dataDir, { recursive: true, force: true });
+      // The key vault sits beside the data directory, never in it.
+      fs.rmSync(`${this.dataDir}.keys`, { recursive: true, force: true });
     } else if (this.dataDir) {
       console.error(`kept data dir ${this.dataDir}`);
     }
