@@ -20,6 +20,7 @@ use domain::ports::{AlertSink, Sender};
 use domain::privacy::closure::{Closures, ClosuresConfig, ClosuresDeps};
 use domain::privacy::consent::Consents;
 use domain::privacy::export::{Exports, ExportsConfig, ExportsDeps};
+use domain::privacy::marketing::Marketing;
 use domain::privacy::requests::{Requests, RequestsConfig};
 use domain::privacy::statistics::Statistics;
 use domain::recordings::{Recordings, RecordingsConfig, RecordingsDeps};
@@ -77,6 +78,8 @@ pub struct Core {
     pub exports: Arc<Exports>,
     /// Cancelled accounts and their erasure.
     pub closures: Arc<Closures>,
+    /// Marketing mail and its unsubscribe links.
+    pub marketing: Arc<Marketing>,
     /// The MQTT publisher, when `mqtt_url` is set and this is the server.
     pub mqtt: Option<Arc<delivery::MqttPublisher>>,
 }
@@ -216,7 +219,7 @@ impl Core {
         let accounts = Arc::new(Accounts::new(
             AccountsDeps {
                 store: shared.clone(),
-                email,
+                email: email.clone(),
                 sms,
                 clock: deps.clock.clone(),
                 secrets: Secrets::new(key.derive("one-time codes"), key.derive("csrf tokens")),
@@ -245,6 +248,14 @@ impl Core {
                 ..ExportsConfig::default()
             },
         ));
+        let marketing = Arc::new(Marketing::new(
+            shared.clone(),
+            consents.clone(),
+            email.clone(),
+            shared.clone(),
+            deps.clock.clone(),
+            key.derive("unsubscribe links"),
+        ));
         let closures = Arc::new(Closures::new(
             ClosuresDeps {
                 store: shared.clone(),
@@ -268,6 +279,7 @@ impl Core {
             events,
             exports,
             closures,
+            marketing,
             blobs,
             webhooks,
             statistics,
@@ -338,6 +350,7 @@ impl App {
             consents: core.consents.clone(),
             exports: core.exports.clone(),
             closures: core.closures.clone(),
+            marketing: core.marketing.clone(),
             blobs: core.blobs.clone(),
             settings: Arc::new(settings),
         });

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use domain::ports::{Message, Sender};
 use domain::{Error, Result};
-use lettre::message::header::ContentType;
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
@@ -43,10 +43,23 @@ impl Sender for SmtpSender {
             .expose()
             .parse::<Mailbox>()
             .map_err(|_| Error::Delivery("recipient is not a valid mailbox".into()))?;
-        let builder = lettre::Message::builder()
+        let mut builder = lettre::Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(&message.subject);
+        if let Some(url) = &message.unsubscribe {
+            // RFC 2369 names where to unsubscribe; RFC 8058 says a POST
+            // there unsubscribes in one click, without signing in.
+            builder = builder
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                    format!("<{url}>"),
+                ))
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                    "List-Unsubscribe=One-Click".into(),
+                ));
+        }
         let email = match &message.attachment {
             None => builder.body(message.body.clone()),
             Some(file) => {

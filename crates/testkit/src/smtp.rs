@@ -40,7 +40,9 @@ class Keep:
                     f.write(part.get_payload(decode=True))
                 files.append({"file_name": name, "content_type": part.get_content_type(), "path": path})
         record = {"rcpt_tos": envelope.rcpt_tos, "to": str(message["To"]),
-                  "subject": str(message["Subject"]), "text": text, "attachments": files}
+                  "subject": str(message["Subject"]), "text": text, "attachments": files,
+                  "list_unsubscribe": str(message.get("List-Unsubscribe", "")),
+                  "list_unsubscribe_post": str(message.get("List-Unsubscribe-Post", ""))}
         tmp = os.path.join(out, f"{n}.tmp")
         with open(tmp, "w") as f:
             json.dump(record, f)
@@ -77,6 +79,10 @@ pub struct Mail {
     pub text: String,
     /// Every part with a file name.
     pub attachments: Vec<MailFile>,
+    /// The `List-Unsubscribe:` header, or empty.
+    pub list_unsubscribe: String,
+    /// The `List-Unsubscribe-Post:` header, or empty.
+    pub list_unsubscribe_post: String,
 }
 
 /// One attachment of a received email.
@@ -148,6 +154,8 @@ fn read_mail(path: &Path) -> Mail {
             .unwrap_or_default(),
         subject: s("subject"),
         text: s("text"),
+        list_unsubscribe: s("list_unsubscribe"),
+        list_unsubscribe_post: s("list_unsubscribe_post"),
         attachments: v["attachments"]
             .as_array()
             .map(|a| {

@@ -13,7 +13,7 @@ use crate::api::{
     accounts, admin, cameras, claims, device, events, health, ingest, live, openapi, recordings,
     search, sessions, setup, sharing, tokens, webhooks,
 };
-use crate::api::{closures, consents, exports, motion, push, requests};
+use crate::api::{closures, consents, exports, marketing, motion, push, requests};
 use crate::error::ApiError;
 use crate::pages;
 use crate::state::AppState;
@@ -167,6 +167,7 @@ pub fn router(state: AppState) -> Router {
         .route("/me/requests", post(requests::create).get(requests::mine))
         .route("/me/exports", post(exports::create).get(exports::mine))
         .route("/me/cancel", post(closures::cancel))
+        .route("/admin/marketing", post(marketing::send))
         .route("/admin/accounts/{id}/erasure", post(closures::erase_sooner))
         .route("/me/exports/{id}/download", get(exports::download))
         .route("/me/consents", get(consents::mine).put(consents::change))
@@ -199,6 +200,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/privacy-center/exports", post(pages::leaving::export_post))
         .route("/privacy-center/cancel", post(pages::leaving::cancel_post))
+        .route(
+            "/unsubscribe/{token}",
+            get(pages::unsubscribe::unsubscribe_get).post(pages::unsubscribe::unsubscribe_post),
+        )
         .route("/admin/requests", get(pages::rights::queue_get))
         .route("/admin/requests/{id}/state", post(pages::rights::step_post))
         .route(

@@ -32,6 +32,8 @@ pub struct AppState {
     pub exports: Arc<domain::privacy::export::Exports>,
     /// Cancelled accounts and their erasure.
     pub closures: Arc<domain::privacy::closure::Closures>,
+    /// Marketing mail and its unsubscribe links.
+    pub marketing: Arc<domain::privacy::marketing::Marketing>,
     /// The blob store (checked by readiness).
     pub blobs: Arc<dyn BlobStore>,
     /// HTTP-level settings.

@@ -24,6 +24,7 @@ mod feed;
 mod health;
 mod ingest;
 mod integrations;
+mod marketing;
 mod masking;
 mod matrix;
 mod motion;

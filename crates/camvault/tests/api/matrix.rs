@@ -306,6 +306,12 @@ fn rows() -> Vec<Row> {
         ),
         row(
             Method::POST,
+            "/api/v1/admin/marketing",
+            Some(json!({"subject": "matrix", "body": "Nobody opted in."})),
+            [403, 403, 403, 403, 401, 401, 401, 200],
+        ),
+        row(
+            Method::POST,
             "/api/v1/admin/policies",
             Some(json!({"version": "matrix-1", "major": false, "summary": "Wording."})),
             [403, 403, 403, 403, 401, 401, 401, 201],

@@ -44,6 +44,7 @@ impl Accounts {
                  If you did not ask for it, ignore this message."
             ),
             attachment: None,
+            unsubscribe: None,
         };
         self.outbox.send(&message).await?;
         tracing::info!(

@@ -315,6 +315,7 @@ impl Cameras {
                 subject: subject.to_string(),
                 body: body.to_string(),
                 attachment: None,
+                unsubscribe: None,
             };
             if let Err(e) = self.outbox.send(&message).await {
                 tracing::warn!(account = %account, error = %e, "notice not sent");

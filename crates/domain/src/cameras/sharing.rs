@@ -130,6 +130,7 @@ impl Cameras {
                 role.as_str()
             ),
             attachment: None,
+            unsubscribe: None,
         };
         self.outbox.send(&message).await?;
         tracing::info!(account = %who, camera = %id, to = %inv.address.masked(), "camera shared by invitation");

@@ -213,6 +213,7 @@ impl Events {
                             media::hls::format_program_date_time(alert.at_ms).unwrap_or_default(),
                         ),
                         attachment,
+                        unsubscribe: None,
                     };
                     match email.send(&message).await {
                         Ok(()) => ("sent", None),

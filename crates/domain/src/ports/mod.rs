@@ -360,6 +360,9 @@ pub struct Message {
     pub body: String,
     /// A file sent along (email only; SMS senders ignore it).
     pub attachment: Option<Attachment>,
+    /// The one-click unsubscribe address of marketing mail (RFC 8058),
+    /// sent as `List-Unsubscribe` headers.
+    pub unsubscribe: Option<String>,
 }
 
 /// A file attached to an email.

@@ -294,6 +294,7 @@ impl Consents {
                             p.version, p.summary
                         ),
                         attachment: None,
+                        unsubscribe: None,
                     };
                     if let Err(e) = email.send(&message).await {
                         tracing::warn!(error = %e, "policy notice not sent");

@@ -4,6 +4,7 @@ pub mod closure;
 pub mod consent;
 pub mod export;
 pub mod inventory;
+pub mod marketing;
 pub mod masking;
 pub mod requests;
 pub mod statistics;

@@ -365,6 +365,7 @@ impl Requests {
                         crate::recordings::utc_day(r.due_at),
                     ),
                     attachment: None,
+                    unsubscribe: None,
                 };
                 if let Err(e) = self.email.send(&message).await {
                     tracing::warn!(request = r.id, error = %e, "request reminder not sent");

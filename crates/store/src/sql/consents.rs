@@ -1,10 +1,11 @@
-//! Consent records and privacy policy versions.
+//! Consent records, privacy policy versions, and who may get marketing mail.
 
 use async_trait::async_trait;
 use domain::accounts::contact::Address;
 use domain::clock::Timestamp;
 use domain::ids::AccountId;
 use domain::privacy::consent::{ConsentRecord, ConsentStore, PolicyVersion};
+use domain::privacy::marketing::MarketingStore;
 use domain::Result;
 
 use super::{storage, SqlStore};
@@ -103,7 +104,9 @@ impl SqlStore {
         let rows: Vec<(String,)> = on_db!(&self.db, p => sqlx::query_as(
                 "SELECT c.value FROM contacts c JOIN accounts a ON a.id = c.account_id \
                  WHERE c.kind = 'email' AND c.state = 'current' AND c.verified_at IS NOT NULL \
-                 AND (a.role = 'admin' OR $1 = CAST(0 AS BIGINT)) ORDER BY c.id")
+                 AND (a.role = 'admin' OR $1 = CAST(0 AS BIGINT)) \
+                 AND NOT EXISTS (SELECT 1 FROM account_closures x WHERE x.account_id = a.id) \
+                 ORDER BY c.id")
             .bind(i64::from(admins_only))
             .fetch_all(p)
             .await
@@ -112,6 +115,30 @@ impl SqlStore {
         Ok(rows
             .into_iter()
             .filter_map(|(v,)| Address::email(&v).ok())
+            .collect())
+    }
+}
+
+#[async_trait]
+impl MarketingStore for SqlStore {
+    async fn marketing_recipients(&self) -> Result<Vec<(AccountId, Address)>> {
+        // The latest marketing record of each account decides (F8).
+        let rows: Vec<(i64, String)> = on_db!(&self.db, p => sqlx::query_as(
+                "SELECT k.account_id, c.value FROM consents k \
+                 JOIN contacts c ON c.account_id = k.account_id \
+                 WHERE k.purpose = 'marketing' AND k.granted = 1 \
+                 AND k.id = (SELECT MAX(l.id) FROM consents l \
+                             WHERE l.account_id = k.account_id AND l.purpose = 'marketing') \
+                 AND c.kind = 'email' AND c.state = 'current' AND c.verified_at IS NOT NULL \
+                 AND NOT EXISTS (SELECT 1 FROM account_closures x WHERE x.account_id = k.account_id) \
+                 ORDER BY k.account_id")
+            .fetch_all(p)
+            .await
+            .map_err(storage)?);
+        // A stored address that no longer parses is skipped, not fatal.
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, v)| Address::email(&v).ok().map(|a| (AccountId(id), a)))
             .collect())
     }
 }

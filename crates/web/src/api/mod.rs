@@ -12,6 +12,7 @@ pub mod exports;
 pub mod health;
 pub mod ingest;
 pub mod live;
+pub mod marketing;
 pub mod motion;
 pub mod openapi;
 pub mod push;

@@ -10,6 +10,7 @@ pub mod leaving;
 pub mod privacy;
 pub mod rights;
 pub mod setup;
+pub mod unsubscribe;
 
 use axum::http::StatusCode;
 
