@@ -23,6 +23,7 @@ use domain::privacy::export::{Exports, ExportsConfig, ExportsDeps};
 use domain::privacy::marketing::Marketing;
 use domain::privacy::requests::{Requests, RequestsConfig};
 use domain::privacy::statistics::Statistics;
+use domain::privacy::usage::Usage;
 use domain::recordings::{Recordings, RecordingsConfig, RecordingsDeps};
 use store::{LocalBlobStore, SqlStore};
 use tokio::net::TcpListener;
@@ -80,6 +81,8 @@ pub struct Core {
     pub closures: Arc<Closures>,
     /// Marketing mail and its unsubscribe links.
     pub marketing: Arc<Marketing>,
+    /// Consented usage statistics.
+    pub usage: Arc<Usage>,
     /// The MQTT publisher, when `mqtt_url` is set and this is the server.
     pub mqtt: Option<Arc<delivery::MqttPublisher>>,
 }
@@ -256,6 +259,11 @@ impl Core {
             deps.clock.clone(),
             key.derive("unsubscribe links"),
         ));
+        let usage = Arc::new(Usage::new(
+            shared.clone(),
+            consents.clone(),
+            deps.clock.clone(),
+        ));
         let closures = Arc::new(Closures::new(
             ClosuresDeps {
                 store: shared.clone(),
@@ -280,6 +288,7 @@ impl Core {
             exports,
             closures,
             marketing,
+            usage,
             blobs,
             webhooks,
             statistics,
@@ -351,6 +360,7 @@ impl App {
             exports: core.exports.clone(),
             closures: core.closures.clone(),
             marketing: core.marketing.clone(),
+            usage: core.usage.clone(),
             blobs: core.blobs.clone(),
             settings: Arc::new(settings),
         });
@@ -409,6 +419,7 @@ impl App {
             self.core.events.clone(),
             self.core.requests.clone(),
             self.core.closures.clone(),
+            self.core.usage.clone(),
             self.purge_every,
             stopped.clone(),
         );

@@ -9,6 +9,7 @@ use domain::cameras::{Camera, Cameras};
 use domain::events::Events;
 use domain::privacy::closure::Closures;
 use domain::privacy::requests::Requests;
+use domain::privacy::usage::Usage;
 use domain::recordings::Recordings;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -50,13 +51,17 @@ pub fn spawn_purge(
     events: Arc<Events>,
     requests: Arc<Requests>,
     closures: Arc<Closures>,
+    usage: Arc<Usage>,
     every: Duration,
     stop: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
     let round = move || {
         let (recordings, events) = (recordings.clone(), events.clone());
-        let (requests, closures) = (requests.clone(), closures.clone());
+        let (requests, closures, usage) = (requests.clone(), closures.clone(), usage.clone());
         async move {
+            if let Err(e) = usage.purge().await {
+                tracing::warn!(error = %e, "old usage counts not pruned");
+            }
             match closures.erase_due().await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(accounts = n, "cancelled accounts erased"),

@@ -120,10 +120,34 @@ impl FromRequestParts<AppState> for PageUser {
             return Err(Redirect::to("/signin").into_response());
         };
         match state.accounts.authenticate_session(&token).await {
-            Ok(who) => Ok(PageUser(who)),
+            Ok(who) => {
+                count_page_view(parts, state, &who).await;
+                Ok(PageUser(who))
+            }
             Err(domain::Error::Unauthenticated) => Err(Redirect::to("/signin").into_response()),
             Err(e) => Err(ApiError::from(e).into_response()),
         }
+    }
+}
+
+/// Counts a signed-in page view for usage statistics (F14) — which only
+/// counts with the person's consent and never when the request carries
+/// `DNT: 1` or `Sec-GPC: 1` (F12). A failure to count never fails the page.
+async fn count_page_view(parts: &Parts, state: &AppState, who: &Authenticated) {
+    if parts.method != Method::GET {
+        return;
+    }
+    let Some(route) = parts.extensions.get::<axum::extract::MatchedPath>() else {
+        return;
+    };
+    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    let no_tracking = domain::privacy::usage::do_not_track(header("dnt"), header("sec-gpc"));
+    if let Err(e) = state
+        .usage
+        .record(who.account.id, route.as_str(), no_tracking)
+        .await
+    {
+        tracing::warn!(error = %e, "page view not counted");
     }
 }
 

@@ -13,7 +13,7 @@ use crate::api::{
     accounts, admin, cameras, claims, device, events, health, ingest, live, openapi, recordings,
     search, sessions, setup, sharing, tokens, webhooks,
 };
-use crate::api::{closures, consents, exports, marketing, motion, push, requests};
+use crate::api::{closures, consents, exports, marketing, motion, push, requests, usage};
 use crate::error::ApiError;
 use crate::pages;
 use crate::state::AppState;
@@ -168,6 +168,7 @@ pub fn router(state: AppState) -> Router {
         .route("/me/exports", post(exports::create).get(exports::mine))
         .route("/me/cancel", post(closures::cancel))
         .route("/admin/marketing", post(marketing::send))
+        .route("/admin/usage", get(usage::report))
         .route("/admin/accounts/{id}/erasure", post(closures::erase_sooner))
         .route("/me/exports/{id}/download", get(exports::download))
         .route("/me/consents", get(consents::mine).put(consents::change))

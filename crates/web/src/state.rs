@@ -34,6 +34,8 @@ pub struct AppState {
     pub closures: Arc<domain::privacy::closure::Closures>,
     /// Marketing mail and its unsubscribe links.
     pub marketing: Arc<domain::privacy::marketing::Marketing>,
+    /// Consented usage statistics.
+    pub usage: Arc<domain::privacy::usage::Usage>,
     /// The blob store (checked by readiness).
     pub blobs: Arc<dyn BlobStore>,
     /// HTTP-level settings.

@@ -47,4 +47,5 @@ mod signin;
 mod simulate;
 mod statistics;
 mod tokens;
+mod usage;
 mod webhooks;

@@ -8,3 +8,4 @@ pub mod marketing;
 pub mod masking;
 pub mod requests;
 pub mod statistics;
+pub mod usage;

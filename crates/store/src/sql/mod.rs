@@ -17,6 +17,7 @@ mod settings;
 mod sharing;
 mod statistics;
 mod throttles;
+mod usage;
 mod webhooks;
 
 use std::str::FromStr;

@@ -23,6 +23,7 @@ pub mod sessions;
 pub mod setup;
 pub mod sharing;
 pub mod tokens;
+pub mod usage;
 pub mod webhooks;
 
 use serde::Serialize;

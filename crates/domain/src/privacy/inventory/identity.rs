@@ -1,8 +1,8 @@
 //! Accounts, sign-in and the audit trail.
 
 use super::DataClass::{Contact, Content, Identity, NotPersonal, Technical};
-use super::LegalBasis::{Contract, LegalObligation, LegitimateInterest};
-use super::Purpose::{Account, Rights, Security};
+use super::LegalBasis::{Consent, Contract, LegalObligation, LegitimateInterest};
+use super::Purpose::{Account, Improvement, Rights, Security};
 use super::Recipient::{EmailRelay, SmsGateway};
 use super::{col, Table};
 
@@ -164,6 +164,19 @@ pub(super) const TABLES: &[Table] = &[
             col("reason", Content),
             col("actor_id", Identity),
             col("created_at", Technical),
+        ],
+    },
+    Table {
+        name: "usage_counts",
+        holds: "how often each page was opened per day, counted only for people who agreed and whose browser did not send Do Not Track or Global Privacy Control; nothing about who",
+        purpose: Improvement,
+        basis: Consent,
+        retention: "400 days",
+        recipients: &[],
+        columns: &[
+            col("day", NotPersonal),
+            col("feature", NotPersonal),
+            col("count", NotPersonal),
         ],
     },
     Table {

@@ -74,6 +74,8 @@ pub enum Purpose {
     Claims,
     /// Answering requests about one's data.
     Rights,
+    /// Learning which features are used, from people who agreed.
+    Improvement,
 }
 
 impl Purpose {
@@ -91,6 +93,9 @@ impl Purpose {
             Purpose::Integrations => "to deliver events to the integrations you set up",
             Purpose::Claims => "to settle who owns a camera when its owner changes",
             Purpose::Rights => "to answer the requests you make about your data",
+            Purpose::Improvement => {
+                "to learn which pages are used, only if you agreed and your browser does not ask us not to track"
+            }
         }
     }
 }
