@@ -22,6 +22,7 @@ use domain::privacy::consent::Consents;
 use domain::privacy::export::{Exports, ExportsConfig, ExportsDeps};
 use domain::privacy::marketing::Marketing;
 use domain::privacy::requests::{Requests, RequestsConfig};
+use domain::privacy::retention::{Retention, RetentionConfig};
 use domain::privacy::statistics::Statistics;
 use domain::privacy::usage::Usage;
 use domain::recordings::{Recordings, RecordingsConfig, RecordingsDeps};
@@ -83,6 +84,8 @@ pub struct Core {
     pub marketing: Arc<Marketing>,
     /// Consented usage statistics.
     pub usage: Arc<Usage>,
+    /// The retention engine.
+    pub retention: Arc<Retention>,
     /// The MQTT publisher, when `mqtt_url` is set and this is the server.
     pub mqtt: Option<Arc<delivery::MqttPublisher>>,
 }
@@ -264,6 +267,15 @@ impl Core {
             consents.clone(),
             deps.clock.clone(),
         ));
+        let retention = Arc::new(Retention::new(
+            shared.clone(),
+            deps.clock.clone(),
+            RetentionConfig {
+                truncate_ips_after: Duration::from_secs(config.ip_truncate_days * 86_400),
+                service_log_kept: Duration::from_secs(config.service_log_days.max(1) * 86_400),
+                ..RetentionConfig::default()
+            },
+        ));
         let closures = Arc::new(Closures::new(
             ClosuresDeps {
                 store: shared.clone(),
@@ -289,6 +301,7 @@ impl Core {
             closures,
             marketing,
             usage,
+            retention,
             blobs,
             webhooks,
             statistics,
@@ -361,6 +374,7 @@ impl App {
             closures: core.closures.clone(),
             marketing: core.marketing.clone(),
             usage: core.usage.clone(),
+            retention: core.retention.clone(),
             blobs: core.blobs.clone(),
             settings: Arc::new(settings),
         });
@@ -414,15 +428,7 @@ impl App {
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let purge = crate::jobs::spawn_purge(
-            self.core.recordings.clone(),
-            self.core.events.clone(),
-            self.core.requests.clone(),
-            self.core.closures.clone(),
-            self.core.usage.clone(),
-            self.purge_every,
-            stopped.clone(),
-        );
+        let purge = crate::jobs::spawn_purge(self.core.clone(), self.purge_every, stopped.clone());
         let uploads = crate::jobs::spawn_upload_stats(
             self.core.recordings.clone(),
             UPLOAD_STATS_EVERY,

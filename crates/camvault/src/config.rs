@@ -73,6 +73,10 @@ pub struct Config {
     pub export_link_hours: u64,
     /// Days between cancelling an account and erasing its data.
     pub erasure_grace_days: u64,
+    /// Days after which service-log addresses are truncated.
+    pub ip_truncate_days: u64,
+    /// Days service-log entries are kept.
+    pub service_log_days: u64,
     /// MQTT broker for events and camera state, e.g. `mqtt://user:pass@127.0.0.1:1883`; none is off.
     pub mqtt_url: Option<String>,
     /// Topic prefix of camvault's MQTT messages.
@@ -116,6 +120,8 @@ impl Default for Config {
             request_repeat_days: 90,
             export_link_hours: 72,
             erasure_grace_days: 180,
+            ip_truncate_days: 7,
+            service_log_days: 30,
             mqtt_url: None,
             mqtt_prefix: "camvault".into(),
             mqtt_discovery_prefix: "homeassistant".into(),
@@ -160,6 +166,8 @@ impl std::fmt::Debug for Config {
             .field("request_repeat_days", &self.request_repeat_days)
             .field("export_link_hours", &self.export_link_hours)
             .field("erasure_grace_days", &self.erasure_grace_days)
+            .field("ip_truncate_days", &self.ip_truncate_days)
+            .field("service_log_days", &self.service_log_days)
             .field("mqtt_url", &redact(&self.mqtt_url))
             .field("mqtt_prefix", &self.mqtt_prefix)
             .field("mqtt_discovery_prefix", &self.mqtt_discovery_prefix)
@@ -226,6 +234,8 @@ const ENV_KEYS: &[&str] = &[
     "request_repeat_days",
     "export_link_hours",
     "erasure_grace_days",
+    "ip_truncate_days",
+    "service_log_days",
     "mqtt_url",
     "mqtt_prefix",
     "mqtt_discovery_prefix",

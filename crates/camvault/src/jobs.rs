@@ -6,13 +6,11 @@ use std::time::Duration;
 
 use delivery::MqttPublisher;
 use domain::cameras::{Camera, Cameras};
-use domain::events::Events;
-use domain::privacy::closure::Closures;
-use domain::privacy::requests::Requests;
-use domain::privacy::usage::Usage;
 use domain::recordings::Recordings;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+
+use crate::app::Core;
 
 /// Runs `round` at once and then every `every` (at least `floor`) until
 /// `stop` turns true, then `last` once: the shape of every periodic job.
@@ -42,59 +40,61 @@ where
     })
 }
 
-/// Erases cancelled accounts whose grace period is over, reminds
-/// administrators of rights requests due soon, then runs the
-/// retention purge (recordings, then events), every `every` until `stop`
-/// turns true.
-pub fn spawn_purge(
-    recordings: Arc<Recordings>,
-    events: Arc<Events>,
-    requests: Arc<Requests>,
-    closures: Arc<Closures>,
-    usage: Arc<Usage>,
-    every: Duration,
-    stop: watch::Receiver<bool>,
-) -> JoinHandle<()> {
+/// Every `every` until `stop` turns true, one round of
+/// [`purge_round`].
+pub fn spawn_purge(core: Core, every: Duration, stop: watch::Receiver<bool>) -> JoinHandle<()> {
     let round = move || {
-        let (recordings, events) = (recordings.clone(), events.clone());
-        let (requests, closures, usage) = (requests.clone(), closures.clone(), usage.clone());
-        async move {
-            if let Err(e) = usage.purge().await {
-                tracing::warn!(error = %e, "old usage counts not pruned");
-            }
-            match closures.erase_due().await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(accounts = n, "cancelled accounts erased"),
-                // The next run finishes: erasure is idempotent and key-first.
-                Err(e) => tracing::error!(error = %e, "account erasure failed"),
-            }
-            match requests.remind().await {
-                Ok(0) => {}
-                Ok(n) => {
-                    tracing::info!(requests = n, "administrators reminded of requests due soon")
-                }
-                Err(e) => tracing::error!(error = %e, "request reminders failed"),
-            }
-            match recordings.purge().await {
-                Ok(r) if r != Default::default() => tracing::info!(
-                    expired = r.expired,
-                    outside_events = r.outside_events,
-                    over_quota = r.over_quota,
-                    keys_destroyed = r.keys_destroyed,
-                    "retention purge"
-                ),
-                Ok(_) => {}
-                // The next run retries; purging is idempotent.
-                Err(e) => tracing::error!(error = %e, "retention purge failed"),
-            }
-            match events.purge(recordings.config().retention_days).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(events = n, "expired events purged"),
-                Err(e) => tracing::error!(error = %e, "event purge failed"),
-            }
-        }
+        let core = core.clone();
+        async move { purge_round(&core).await }
     };
     spawn_every(every, Duration::from_secs(1), stop, round, || async {})
+}
+
+/// Applies the retention rules of the service log, throttles and requests,
+/// prunes usage counts, erases cancelled accounts whose grace period is
+/// over, reminds administrators of rights requests due soon, then purges
+/// recordings and events past retention. Each step is idempotent: one that
+/// fails is retried by the next round.
+pub async fn purge_round(core: &Core) {
+    match core.retention.run(false).await {
+        Ok(items) => {
+            for i in items.iter().filter(|i| i.count > 0) {
+                tracing::info!(class = i.class, rule = %i.rule, rows = i.count, "retention applied");
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "retention rules not applied"),
+    }
+    if let Err(e) = core.usage.purge().await {
+        tracing::warn!(error = %e, "old usage counts not pruned");
+    }
+    match core.closures.erase_due().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(accounts = n, "cancelled accounts erased"),
+        // Erasure is key-first, so a half-done one is unreadable already.
+        Err(e) => tracing::error!(error = %e, "account erasure failed"),
+    }
+    match core.requests.remind().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(requests = n, "administrators reminded of requests due soon"),
+        Err(e) => tracing::error!(error = %e, "request reminders failed"),
+    }
+    match core.recordings.purge().await {
+        Ok(r) if r != Default::default() => tracing::info!(
+            expired = r.expired,
+            outside_events = r.outside_events,
+            over_quota = r.over_quota,
+            keys_destroyed = r.keys_destroyed,
+            "retention purge"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "retention purge failed"),
+    }
+    let days = core.recordings.config().retention_days;
+    match core.events.purge(days).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(events = n, "expired events purged"),
+        Err(e) => tracing::error!(error = %e, "event purge failed"),
+    }
 }
 
 /// Writes upload statistics every `every` until `stop` turns true, and once more then.

@@ -13,7 +13,9 @@ use crate::api::{
     accounts, admin, cameras, claims, device, events, health, ingest, live, openapi, recordings,
     search, sessions, setup, sharing, tokens, webhooks,
 };
-use crate::api::{closures, consents, exports, marketing, motion, push, requests, usage};
+use crate::api::{
+    closures, consents, exports, marketing, motion, push, requests, service_log, usage,
+};
 use crate::error::ApiError;
 use crate::pages;
 use crate::state::AppState;
@@ -169,6 +171,8 @@ pub fn router(state: AppState) -> Router {
         .route("/me/cancel", post(closures::cancel))
         .route("/admin/marketing", post(marketing::send))
         .route("/admin/usage", get(usage::report))
+        .route("/admin/retention", get(service_log::dry_run))
+        .route("/me/activity", get(service_log::activity))
         .route("/admin/accounts/{id}/erasure", post(closures::erase_sooner))
         .route("/me/exports/{id}/download", get(exports::download))
         .route("/me/consents", get(consents::mine).put(consents::change))

@@ -36,6 +36,8 @@ pub struct AppState {
     pub marketing: Arc<domain::privacy::marketing::Marketing>,
     /// Consented usage statistics.
     pub usage: Arc<domain::privacy::usage::Usage>,
+    /// The retention engine.
+    pub retention: Arc<domain::privacy::retention::Retention>,
     /// The blob store (checked by readiness).
     pub blobs: Arc<dyn BlobStore>,
     /// HTTP-level settings.

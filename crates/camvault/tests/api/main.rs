@@ -39,6 +39,7 @@ mod retention;
 mod rtsp;
 mod rtsp_ingest;
 mod search;
+mod service_log;
 mod sessions;
 mod setup;
 mod sharing;

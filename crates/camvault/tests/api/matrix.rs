@@ -317,6 +317,12 @@ fn rows() -> Vec<Row> {
             [403, 403, 403, 403, 401, 401, 401, 200],
         ),
         row(
+            Method::GET,
+            "/api/v1/admin/retention",
+            None,
+            [403, 403, 403, 403, 401, 401, 401, 200],
+        ),
+        row(
             Method::POST,
             "/api/v1/admin/policies",
             Some(json!({"version": "matrix-1", "major": false, "summary": "Wording."})),

@@ -9,7 +9,8 @@ use super::secrets::{random_token, token_hash};
 use super::throttle::ThrottlePolicy;
 use super::username::Username;
 use super::{Accounts, SignedIn};
-use crate::ports::{Account, CodePurpose, Contact};
+use crate::ids::AccountId;
+use crate::ports::{Account, CodePurpose, Contact, ServiceEvent};
 use crate::{Error, Result};
 
 /// Throttle keys for one sign-in attempt.
@@ -102,6 +103,9 @@ impl Accounts {
         let hash = found.as_ref().map(|(a, _)| a.password_hash.as_str());
         if !password::verify(password, hash).await {
             self.record_failure(&keys).await?;
+            let named = found.as_ref().map(|(a, _)| a.id);
+            self.log_event(named, "sign_in_failed", ip, user_agent)
+                .await;
             tracing::info!("password sign-in refused");
             return Err(Error::Unauthenticated);
         }
@@ -109,7 +113,10 @@ impl Accounts {
             return Err(Error::Unauthenticated);
         };
         self.store.clear(&keys.login).await?;
-        self.start_session(account, user_agent).await
+        let id = account.id;
+        let signed_in = self.start_session(account, user_agent).await?;
+        self.log_event(Some(id), "sign_in", ip, user_agent).await;
+        Ok(signed_in)
     }
 
     /// Sends a sign-in code to a verified contact. Answers the same whether
@@ -144,11 +151,42 @@ impl Accounts {
         };
         if let Err(e) = self.check_code(&contact, CodePurpose::Login, code).await {
             self.record_failure(&keys).await?;
+            self.log_event(Some(account.id), "sign_in_failed", ip, user_agent)
+                .await;
             tracing::info!(error = %e, "code sign-in refused");
             return Err(Error::Unauthenticated);
         }
         self.store.clear(&keys.login).await?;
-        self.start_session(account, user_agent).await
+        let id = account.id;
+        let signed_in = self.start_session(account, user_agent).await?;
+        self.log_event(Some(id), "sign_in", ip, user_agent).await;
+        Ok(signed_in)
+    }
+
+    /// Appends to the service log; a failure to log never fails a sign-in.
+    async fn log_event(
+        &self,
+        account: Option<AccountId>,
+        kind: &str,
+        ip: &str,
+        user_agent: Option<&str>,
+    ) {
+        let event = ServiceEvent {
+            id: 0,
+            account_id: account,
+            kind: kind.into(),
+            ip: ip.into(),
+            user_agent: user_agent.map(|s| s.chars().take(200).collect()),
+            at: self.clock.now(),
+        };
+        if let Err(e) = self.store.add_service_event(&event).await {
+            tracing::warn!(error = %e, "service log entry not written");
+        }
+    }
+
+    /// The account's latest sign-ins and failed attempts, newest first.
+    pub async fn activity(&self, who: AccountId) -> Result<Vec<ServiceEvent>> {
+        self.store.service_events_of(who, 50).await
     }
 
     /// Creates a session for an account that has just proved who it is.

@@ -7,5 +7,6 @@ pub mod inventory;
 pub mod marketing;
 pub mod masking;
 pub mod requests;
+pub mod retention;
 pub mod statistics;
 pub mod usage;

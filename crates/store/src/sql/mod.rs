@@ -12,6 +12,7 @@ mod keys;
 mod push;
 mod recordings;
 mod requests;
+mod service_log;
 mod sessions;
 mod settings;
 mod sharing;

@@ -19,6 +19,7 @@ pub mod push;
 pub mod recordings;
 pub mod requests;
 pub mod search;
+pub mod service_log;
 pub mod sessions;
 pub mod setup;
 pub mod sharing;

@@ -182,6 +182,18 @@ async fn account(deps: &ExportsDeps, who: AccountId) -> Result<schema::AccountFi
                 at: time(d.at),
             })
             .collect(),
+        activity: deps
+            .accounts
+            .activity(who)
+            .await?
+            .into_iter()
+            .map(|e| schema::ActivityEntry {
+                at: time(e.at),
+                kind: e.kind,
+                ip: e.ip,
+                user_agent: e.user_agent,
+            })
+            .collect(),
     })
 }
 

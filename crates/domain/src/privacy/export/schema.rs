@@ -51,6 +51,21 @@ pub struct AccountFile {
     pub recent_searches: Vec<String>,
     /// The latest alert deliveries to this person, newest first.
     pub alert_deliveries: Vec<DeliveryEntry>,
+    /// Recent sign-ins and failed attempts, newest first.
+    pub activity: Vec<ActivityEntry>,
+}
+
+/// One sign-in or failed attempt.
+#[derive(Debug, Serialize)]
+pub struct ActivityEntry {
+    /// When.
+    pub at: String,
+    /// `sign_in` or `sign_in_failed`.
+    pub kind: String,
+    /// The address, truncated after a few days.
+    pub ip: String,
+    /// The browser.
+    pub user_agent: Option<String>,
 }
 
 /// One contact.
