@@ -232,6 +232,7 @@ impl Core {
             },
             AccountsConfig {
                 session_idle: Duration::from_secs(config.session_idle_days * 24 * 3600),
+                minimum_age: config.age_check.then_some(config.minimum_age),
                 ..AccountsConfig::default()
             },
         ));

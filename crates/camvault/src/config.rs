@@ -73,6 +73,10 @@ pub struct Config {
     pub export_link_hours: u64,
     /// Days between cancelling an account and erasing its data.
     pub erasure_grace_days: u64,
+    /// Ask sign-ups for a birth date, and a guardian's confirmation under `minimum_age`.
+    pub age_check: bool,
+    /// The age below which a guardian must confirm (with `age_check`).
+    pub minimum_age: u32,
     /// Days after which service-log addresses are truncated.
     pub ip_truncate_days: u64,
     /// Days service-log entries are kept.
@@ -120,6 +124,8 @@ impl Default for Config {
             request_repeat_days: 90,
             export_link_hours: 72,
             erasure_grace_days: 180,
+            age_check: false,
+            minimum_age: 18,
             ip_truncate_days: 7,
             service_log_days: 30,
             mqtt_url: None,
@@ -166,6 +172,8 @@ impl std::fmt::Debug for Config {
             .field("request_repeat_days", &self.request_repeat_days)
             .field("export_link_hours", &self.export_link_hours)
             .field("erasure_grace_days", &self.erasure_grace_days)
+            .field("age_check", &self.age_check)
+            .field("minimum_age", &self.minimum_age)
             .field("ip_truncate_days", &self.ip_truncate_days)
             .field("service_log_days", &self.service_log_days)
             .field("mqtt_url", &redact(&self.mqtt_url))
@@ -234,6 +242,8 @@ const ENV_KEYS: &[&str] = &[
     "request_repeat_days",
     "export_link_hours",
     "erasure_grace_days",
+    "age_check",
+    "minimum_age",
     "ip_truncate_days",
     "service_log_days",
     "mqtt_url",

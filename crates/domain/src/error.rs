@@ -71,6 +71,11 @@ pub enum Error {
         /// The limit in bytes.
         limit: usize,
     },
+    /// The account waits for a guardian to confirm it (A7).
+    #[error(
+        "this account waits for a parent or guardian to confirm it by the link we mailed them"
+    )]
+    AwaitingGuardian,
     /// The named thing existed but its time is over (an export's link).
     #[error("this {0} has expired")]
     Expired(&'static str),

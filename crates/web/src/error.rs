@@ -117,6 +117,9 @@ impl From<domain::Error> for ApiError {
                 r.code(),
                 msg,
             ),
+            E::AwaitingGuardian => {
+                ApiError::new(StatusCode::FORBIDDEN, "guardian_consent_pending", msg)
+            }
             E::Expired("export") => ApiError::new(StatusCode::GONE, "export_expired", msg),
             E::Expired(_) => ApiError::new(StatusCode::GONE, "expired", msg),
             E::NotReady("export") => ApiError::new(StatusCode::CONFLICT, "export_not_ready", msg),

@@ -271,3 +271,16 @@ pub async fn read_body(
     }
     Ok(out)
 }
+
+/// The address people reach this server at: `public_url` when set, else
+/// the host this request came to.
+pub fn public_base(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(url) = &state.settings.public_url {
+        return url.as_str().trim_end_matches('/').to_string();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    format!("http://{host}")
+}

@@ -206,6 +206,10 @@ pub fn router(state: AppState) -> Router {
         .route("/privacy-center/exports", post(pages::leaving::export_post))
         .route("/privacy-center/cancel", post(pages::leaving::cancel_post))
         .route(
+            "/guardian/{token}",
+            get(pages::auth::guardian_get).post(pages::auth::guardian_post),
+        )
+        .route(
             "/unsubscribe/{token}",
             get(pages::unsubscribe::unsubscribe_get).post(pages::unsubscribe::unsubscribe_post),
         )

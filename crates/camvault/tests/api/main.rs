@@ -27,6 +27,7 @@ mod integrations;
 mod marketing;
 mod masking;
 mod matrix;
+mod minors;
 mod motion;
 mod mqtt;
 mod pages;

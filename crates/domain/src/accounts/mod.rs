@@ -15,6 +15,7 @@ pub mod username;
 mod api_tokens;
 mod codes;
 mod contacts;
+pub mod minors;
 mod register;
 mod sessions;
 mod setup;
@@ -29,7 +30,7 @@ use crate::notify::Outbox;
 use crate::ports::{Account, Contact, IdentityStore, Sender};
 use secrets::Secrets;
 
-pub use register::Registration;
+pub use register::{Registered, Registration};
 
 /// Tunable rules for accounts.
 #[derive(Debug, Clone)]
@@ -42,6 +43,9 @@ pub struct AccountsConfig {
     pub code_max_attempts: i64,
     /// Minimum time between two codes to the same contact.
     pub code_resend_interval: Duration,
+    /// With the age check on, the age below which a guardian must confirm
+    /// a new account (A7); None turns the check off.
+    pub minimum_age: Option<u32>,
 }
 
 impl Default for AccountsConfig {
@@ -51,6 +55,7 @@ impl Default for AccountsConfig {
             code_ttl: Duration::from_secs(10 * 60),
             code_max_attempts: 5,
             code_resend_interval: Duration::from_secs(30),
+            minimum_age: None,
         }
     }
 }

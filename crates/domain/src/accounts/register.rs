@@ -19,6 +19,20 @@ pub struct Registration {
     pub email: Option<String>,
     /// Phone number, if given.
     pub phone: Option<String>,
+    /// Birth date `YYYY-MM-DD`, needed when the age check is on; compared,
+    /// never stored.
+    pub birth_date: Option<String>,
+    /// A parent's or guardian's email, needed under the minimum age.
+    pub guardian_email: Option<String>,
+}
+
+/// How a registration ended.
+#[derive(Debug)]
+pub enum Registered {
+    /// The account is ready and signed in.
+    SignedIn(Box<SignedIn>),
+    /// The account waits for a guardian to confirm (A7); nobody is signed in.
+    AwaitingGuardian,
 }
 
 impl Registration {
@@ -43,13 +57,35 @@ impl Registration {
 }
 
 impl Accounts {
-    /// Registers a user account, sends a verification code to each contact
-    /// and signs the new user in.
-    pub async fn register(&self, reg: Registration, user_agent: Option<&str>) -> Result<SignedIn> {
+    /// Registers a user account and sends a verification code to each
+    /// contact; signs the new user in, or — under the minimum age — mails
+    /// their guardian a link under `base` and waits.
+    pub async fn register(
+        &self,
+        reg: Registration,
+        user_agent: Option<&str>,
+        base: &str,
+    ) -> Result<Registered> {
         let (username, contacts) = reg.parse()?;
+        let guardian = self.age_check(
+            reg.birth_date.as_deref(),
+            reg.guardian_email.as_deref(),
+            &contacts,
+        )?;
         self.create_account(username.clone(), &reg.password, contacts, Role::User)
             .await?;
-        self.sign_in_as_new(username, user_agent).await
+        let Some(guardian) = guardian else {
+            let signed_in = self.sign_in_as_new(username, user_agent).await?;
+            return Ok(Registered::SignedIn(Box::new(signed_in)));
+        };
+        let account = self
+            .store
+            .account_by_username(username.as_str())
+            .await?
+            .ok_or(Error::NotFound("account"))?;
+        self.ask_guardian(account.id, username.as_str(), guardian, base)
+            .await?;
+        Ok(Registered::AwaitingGuardian)
     }
 
     /// Creates an account with the given role and sends verification codes;

@@ -200,6 +200,11 @@ impl Accounts {
         if self.store.is_cancelled(account.id).await? {
             return Err(Error::Unauthenticated);
         }
+        // Nothing is done with a minor's account, signing in included,
+        // until their guardian confirms (A7).
+        if self.store.awaiting_guardian(account.id).await? {
+            return Err(Error::AwaitingGuardian);
+        }
         let token = random_token();
         let hash = token_hash(&token);
         let ua = user_agent.map(|s| s.chars().take(200).collect::<String>());

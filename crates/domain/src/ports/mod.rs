@@ -370,7 +370,13 @@ pub trait ServiceLogStore: Send + Sync {
 /// Everything the identity rules need from storage, as one object.
 #[async_trait]
 pub trait IdentityStore:
-    AccountStore + CodeStore + SessionStore + ThrottleStore + SettingStore + ServiceLogStore
+    AccountStore
+    + CodeStore
+    + SessionStore
+    + ThrottleStore
+    + SettingStore
+    + ServiceLogStore
+    + crate::accounts::minors::GuardianStore
 {
     /// Checks the database answers (readiness).
     async fn ping(&self) -> Result<()>;

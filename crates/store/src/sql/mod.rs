@@ -8,6 +8,7 @@ mod codes;
 mod consents;
 mod events;
 mod exports;
+mod guardians;
 mod keys;
 mod push;
 mod recordings;

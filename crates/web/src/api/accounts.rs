@@ -1,18 +1,19 @@
 //! Registration, the own profile, password and contact changes.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use axum_extra::extract::cookie::CookieJar;
 use domain::accounts::contact::ContactKind;
 use domain::accounts::password::Password;
-use domain::accounts::Registration;
+use domain::accounts::{Registered, Registration};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{signed_in_response, MeView, SignedInView};
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{AppJson, Client, CurrentUser};
+use crate::extract::{public_base, AppJson, Client, CurrentUser};
 use crate::state::AppState;
 
 /// Registration input; at least one of `email` and `phone`.
@@ -26,6 +27,20 @@ pub struct RegisterRequest {
     pub email: Option<String>,
     /// Phone number in international form (`+…`).
     pub phone: Option<String>,
+    /// Birth date `YYYY-MM-DD`, required when the server checks ages;
+    /// compared, never stored.
+    #[serde(default)]
+    pub birth_date: Option<String>,
+    /// Under the minimum age: a parent's or guardian's email, who must confirm.
+    #[serde(default)]
+    pub guardian_email: Option<String>,
+}
+
+/// A registration that waits for a guardian.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AwaitingGuardianView {
+    /// Always `awaiting_guardian`.
+    pub status: &'static str,
 }
 
 /// Creates an account, sends a code to each contact, and signs in.
@@ -33,6 +48,7 @@ pub struct RegisterRequest {
     request_body = RegisterRequest,
     responses(
         (status = 201, description = "registered and signed in (cookie set)", body = SignedInView),
+        (status = 202, description = "under the minimum age: waits for the guardian", body = AwaitingGuardianView),
         (status = 400, description = "invalid input or weak password", body = ErrorBody),
         (status = 409, description = "username or contact taken", body = ErrorBody),
         (status = 413, description = "body too large", body = ErrorBody)))]
@@ -40,19 +56,34 @@ pub async fn register(
     State(state): State<AppState>,
     client: Client,
     jar: CookieJar,
+    headers: HeaderMap,
     AppJson(req): AppJson<RegisterRequest>,
-) -> ApiResult<(StatusCode, CookieJar, Json<SignedInView>)> {
+) -> ApiResult<Response> {
     let reg = Registration {
         username: req.username,
         password: Password::new(req.password),
         email: req.email,
         phone: req.phone,
+        birth_date: req.birth_date,
+        guardian_email: req.guardian_email,
     };
-    let signed_in = state
+    let base = public_base(&state, &headers);
+    match state
         .accounts
-        .register(reg, client.user_agent.as_deref())
-        .await?;
-    signed_in_response(&state, jar, signed_in).await
+        .register(reg, client.user_agent.as_deref(), &base)
+        .await?
+    {
+        Registered::SignedIn(signed_in) => Ok(signed_in_response(&state, jar, *signed_in)
+            .await?
+            .into_response()),
+        Registered::AwaitingGuardian => Ok((
+            StatusCode::ACCEPTED,
+            Json(AwaitingGuardianView {
+                status: "awaiting_guardian",
+            }),
+        )
+            .into_response()),
+    }
 }
 
 /// The signed-in account.

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{AdminUser, AppJson};
+use crate::extract::{public_base, AdminUser, AppJson};
 use crate::state::AppState;
 
 /// A marketing mail.
@@ -26,19 +26,6 @@ pub struct Newsletter {
 pub struct Sent {
     /// Mails handed to the mail server.
     pub sent: usize,
-}
-
-/// The address people reach this server at: `public_url` when set, else
-/// the host this request came to.
-pub fn public_base(state: &AppState, headers: &HeaderMap) -> String {
-    if let Some(url) = &state.settings.public_url {
-        return url.as_str().trim_end_matches('/').to_string();
-    }
-    let host = headers
-        .get(axum::http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    format!("http://{host}")
 }
 
 /// Sends a mail to everyone whose marketing consent is granted now

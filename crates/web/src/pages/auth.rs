@@ -1,19 +1,21 @@
 //! Sign-up, contact verification, sign-in (password or code) and sign-out.
 
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
 use domain::accounts::contact::ContactKind;
 use domain::accounts::password::Password;
-use domain::accounts::Registration;
+use domain::accounts::{Registered, Registration};
 use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::failure;
 use super::layout::{error_box, notice_box, page};
 use crate::error::ApiError;
-use crate::extract::{clear_session_cookie, session_cookie, AppForm, Client, PageUser};
+use crate::extract::{
+    clear_session_cookie, public_base, session_cookie, AppForm, Client, PageUser,
+};
 use crate::state::AppState;
 
 /// Sign-up form fields.
@@ -25,9 +27,14 @@ pub struct SignupForm {
     email: String,
     #[serde(default)]
     phone: String,
+    #[serde(default)]
+    birth_date: String,
+    #[serde(default)]
+    guardian_email: String,
 }
 
-fn signup_page(form: &SignupForm, error: Option<&str>) -> Markup {
+fn signup_page(state: &AppState, form: &SignupForm, error: Option<&str>) -> Markup {
+    let minimum_age = state.accounts.config().minimum_age;
     page(
         "Sign up",
         None,
@@ -42,6 +49,12 @@ fn signup_page(form: &SignupForm, error: Option<&str>) -> Markup {
                 label { "Mobile phone " small { "(international form, e.g. +44 7700 900123)" }
                     input type="tel" name="phone" autocomplete="tel" value=(form.phone); }
                 p.muted { "Give an email address, a phone number, or both. We send a code to confirm each." }
+                @if let Some(age) = minimum_age {
+                    label { "Birth date " small { "(only compared with the minimum age, never kept)" }
+                        input type="date" name="birth_date" required value=(form.birth_date); }
+                    label { "Parent's or guardian's email " small { "(if you are under " (age) ": they confirm your account)" }
+                        input type="email" name="guardian_email" value=(form.guardian_email); }
+                }
                 button type="submit" { "Sign up" }
             }
             p { "Already have an account? " a href="/signin" { "Sign in" } }
@@ -50,8 +63,8 @@ fn signup_page(form: &SignupForm, error: Option<&str>) -> Markup {
 }
 
 /// `GET /signup`.
-pub async fn signup_get() -> Markup {
-    signup_page(&SignupForm::default(), None)
+pub async fn signup_get(State(state): State<AppState>) -> Markup {
+    signup_page(&state, &SignupForm::default(), None)
 }
 
 /// `POST /signup`: registers, signs in and asks for the first code.
@@ -59,6 +72,7 @@ pub async fn signup_post(
     State(state): State<AppState>,
     client: Client,
     jar: CookieJar,
+    headers: HeaderMap,
     AppForm(form): AppForm<SignupForm>,
 ) -> Response {
     let reg = Registration {
@@ -66,13 +80,27 @@ pub async fn signup_post(
         password: Password::new(form.password.clone()),
         email: Some(form.email.clone()),
         phone: Some(form.phone.clone()),
+        birth_date: Some(form.birth_date.clone()),
+        guardian_email: Some(form.guardian_email.clone()),
     };
+    let base = public_base(&state, &headers);
     match state
         .accounts
-        .register(reg, client.user_agent.as_deref())
+        .register(reg, client.user_agent.as_deref(), &base)
         .await
     {
-        Ok(signed_in) => {
+        Ok(Registered::AwaitingGuardian) => {
+            let body = html! {
+                h1 { "Almost there" }
+                p { "We mailed your parent or guardian a link. Your account opens once they confirm it." }
+            };
+            (
+                StatusCode::ACCEPTED,
+                page("Waiting for your guardian", None, body),
+            )
+                .into_response()
+        }
+        Ok(Registered::SignedIn(signed_in)) => {
             let kind = if form.email.trim().is_empty() {
                 "phone"
             } else {
@@ -83,7 +111,7 @@ pub async fn signup_post(
         }
         Err(e) => {
             let (status, text) = failure(e);
-            (status, signup_page(&form, Some(&text))).into_response()
+            (status, signup_page(&state, &form, Some(&text))).into_response()
         }
     }
 }
@@ -359,4 +387,67 @@ pub async fn signout_post(
     user.check_csrf(&form.csrf)?;
     state.accounts.sign_out(&user.0).await?;
     Ok((clear_session_cookie(jar), Redirect::to("/signin")).into_response())
+}
+
+/// `GET /guardian/{token}`: the guardian's confirmation page. Opening it
+/// changes nothing (mail scanners open links); the button does.
+pub async fn guardian_get(
+    State(state): State<AppState>,
+    axum::extract::Path(token): axum::extract::Path<String>,
+) -> Response {
+    match state.accounts.guardian_link_open(&token).await {
+        Ok(true) => page(
+            "Confirm an account",
+            None,
+            html! {
+                h1 { "Confirm an account for someone in your care" }
+                form.card method="post" action=(format!("/guardian/{token}")) {
+                    p { "Someone under the minimum age signed up to camvault and named you as their parent or guardian. Their account does nothing until you confirm." }
+                    button type="submit" { "I confirm" }
+                }
+            },
+        )
+        .into_response(),
+        Ok(false) => guardian_gone(),
+        Err(e) => {
+            let (status, text) = failure(e);
+            (status, page("Confirm an account", None, error_box(Some(&text)))).into_response()
+        }
+    }
+}
+
+fn guardian_gone() -> Response {
+    let body = error_box(Some("This link is not valid, or was already used."));
+    (
+        StatusCode::NOT_FOUND,
+        page("Confirm an account", None, body),
+    )
+        .into_response()
+}
+
+/// `POST /guardian/{token}`: the guardian confirms; the token is the proof.
+pub async fn guardian_post(
+    State(state): State<AppState>,
+    axum::extract::Path(token): axum::extract::Path<String>,
+) -> Response {
+    match state.accounts.confirm_guardian(&token).await {
+        Ok(_) => page(
+            "Account confirmed",
+            None,
+            html! {
+                h1 { "Thank you" }
+                p { "The account is confirmed and can be used from now on." }
+            },
+        )
+        .into_response(),
+        Err(domain::Error::NotFound(_)) => guardian_gone(),
+        Err(e) => {
+            let (status, text) = failure(e);
+            (
+                status,
+                page("Confirm an account", None, error_box(Some(&text))),
+            )
+                .into_response()
+        }
+    }
 }

@@ -167,6 +167,21 @@ pub(super) const TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "guardian_approvals",
+        holds: "for accounts of people under the minimum age: their parent's or guardian's email and when they confirmed (the birth date itself is never kept)",
+        purpose: Account,
+        basis: LegalObligation,
+        retention: "while the account exists",
+        recipients: &[EmailRelay],
+        columns: &[
+            col("account_id", Identity),
+            col("guardian_email", Contact),
+            col("token_hash", Technical),
+            col("requested_at", Technical),
+            col("confirmed_at", Technical),
+        ],
+    },
+    Table {
         name: "service_log",
         holds: "each sign-in and failed attempt: when, from which address and browser",
         purpose: Security,
