@@ -169,6 +169,10 @@ pub fn router(state: AppState) -> Router {
         .route("/me/requests", post(requests::create).get(requests::mine))
         .route("/me/exports", post(exports::create).get(exports::mine))
         .route("/me/cancel", post(closures::cancel))
+        .route(
+            "/me/restriction",
+            get(closures::restriction).put(closures::set_restriction),
+        )
         .route("/admin/marketing", post(marketing::send))
         .route("/admin/usage", get(usage::report))
         .route("/admin/retention", get(service_log::dry_run))
@@ -205,6 +209,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/privacy-center/exports", post(pages::leaving::export_post))
         .route("/privacy-center/cancel", post(pages::leaving::cancel_post))
+        .route(
+            "/privacy-center/restriction",
+            post(pages::leaving::restriction_post),
+        )
         .route(
             "/guardian/{token}",
             get(pages::auth::guardian_get).post(pages::auth::guardian_post),

@@ -458,3 +458,73 @@ async fn a_copy_of_the_data_taken_before_erasure_cannot_be_read_for_the_erased_p
     let raw = std::fs::read(backup.path().join("camvault.db")).unwrap();
     assert!(!contains(&raw, "erinquill") && contains(&raw, "frankmoss"));
 }
+
+// promise: F6
+#[tokio::test]
+async fn restricting_processing_stops_recording_and_alerts_but_keeps_what_is_stored() {
+    let app = TestApp::spawn().await;
+    let cam = recording_camera(&app).await;
+    let (from, to) = upload_demo(&app, &cam, "a").await;
+    let owner = &cam.owner;
+    let state: Value = owner
+        .get("/api/v1/me/restriction")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(state["restricted"], false);
+
+    let resp = owner
+        .call(
+            reqwest::Method::PUT,
+            "/api/v1/me/restriction",
+            Some(json!({"restricted": true})),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.json::<Value>().await.unwrap()["restricted"], true);
+
+    // Nothing new is recorded or alerted…
+    let seg = crate::recordings::demo().1[0].clone();
+    let resp = crate::recordings::put_segment(
+        &app,
+        &cam.token,
+        "restricted",
+        cam.init_id,
+        app.now_ms(),
+        &seg,
+    )
+    .await;
+    assert_error(resp, StatusCode::CONFLICT, "account_restricted").await;
+    let resp = report(&app, &cam.token, motion(&app), None).await;
+    assert_error(resp, StatusCode::CONFLICT, "account_restricted").await;
+    // …while what is stored stays the owner's to play.
+    let resp = owner
+        .get(&cam.path(&format!("/recordings/download.mp4?from={from}&to={to}")))
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+
+    // The privacy center shows it and lifts it.
+    let page = owner.text("/privacy-center").await;
+    assert!(page.contains("Lift the restriction"));
+    let resp = owner
+        .submit_form(
+            &page,
+            "/privacy-center/restriction",
+            &[("restricted", "false")],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp =
+        crate::recordings::put_segment(&app, &cam.token, "lifted", cam.init_id, app.now_ms(), &seg)
+            .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let log: Vec<Value> = owner
+        .get("/api/v1/me/access-log")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(log.iter().any(|e| e["action"] == "account.restrict"));
+    assert!(log.iter().any(|e| e["action"] == "account.unrestrict"));
+}

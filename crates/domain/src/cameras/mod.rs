@@ -353,6 +353,15 @@ impl Cameras {
         self.store.all_cameras(limit, offset).await
     }
 
+    /// Refuses new recording and events for an owner who restricted the
+    /// processing of their data (F6); what is stored stays.
+    pub async fn refuse_if_restricted(&self, owner: AccountId) -> Result<()> {
+        if self.accounts.restricted_since(owner).await?.is_some() {
+            return Err(Error::Refused(crate::recordings::Refusal::Restricted));
+        }
+        Ok(())
+    }
+
     /// The cameras `who` may use.
     pub async fn list(&self, who: AccountId) -> Result<Vec<(Camera, Access)>> {
         let mut all: Vec<(Camera, Access)> = self

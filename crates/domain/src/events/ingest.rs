@@ -98,6 +98,7 @@ impl Events {
         if camera.settings.privacy {
             return Err(Error::Refused(Refusal::PrivacyMode));
         }
+        self.cameras.refuse_if_restricted(owner).await?;
         check_kind(&input.kind)?;
         let now = self.clock.now();
         let at = Timestamp(input.at_ms);

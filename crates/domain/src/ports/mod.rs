@@ -225,6 +225,10 @@ pub trait AccountStore: Send + Sync {
     async fn account(&self, id: AccountId) -> Result<Option<Account>>;
     /// Whether the account was cancelled (it may not sign in again).
     async fn is_cancelled(&self, id: AccountId) -> Result<bool>;
+    /// Since when the account restricted processing of its data (F6), if it did.
+    async fn restricted_since(&self, id: AccountId) -> Result<Option<Timestamp>>;
+    /// Restricts (Some) or lifts the restriction (None).
+    async fn set_restricted(&self, id: AccountId, since: Option<Timestamp>) -> Result<()>;
     /// The account with this normalised username.
     async fn account_by_username(&self, username: &str) -> Result<Option<Account>>;
     /// Whether any admin account exists.

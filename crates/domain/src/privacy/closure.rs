@@ -145,6 +145,28 @@ impl Closures {
             .ok_or(Error::NotFound("closure"))
     }
 
+    /// Restricts (or lifts the restriction of) the processing of `who`'s
+    /// data (F6): while restricted their cameras record nothing new, no
+    /// event or alert is made for them, and no marketing or usage counting
+    /// touches them; everything stored stays and remains theirs to see,
+    /// export or erase. Returns since when it is restricted.
+    pub async fn restrict(&self, who: AccountId, on: bool) -> Result<Option<Timestamp>> {
+        let since = on.then(|| self.deps.clock.now());
+        self.deps.accounts.set_restricted(who, since).await?;
+        let action = if on {
+            "account.restrict"
+        } else {
+            "account.unrestrict"
+        };
+        self.audit(Some(who), "owner", who, action, None).await?;
+        self.restricted_since(who).await
+    }
+
+    /// Since when `who` restricted processing, if they did.
+    pub async fn restricted_since(&self, who: AccountId) -> Result<Option<Timestamp>> {
+        self.deps.accounts.restricted_since(who).await
+    }
+
     /// `who`'s closure, if their account is cancelled.
     pub async fn closure(&self, who: AccountId) -> Result<Option<Closure>> {
         self.deps.store.closure(who).await

@@ -55,6 +55,8 @@ pub trait UsageStore: Send + Sync {
     async fn prune_usage(&self, day: &str) -> Result<u64>;
     /// The installation id, made on first use.
     async fn installation_id(&self) -> Result<String>;
+    /// Whether the account restricted the processing of its data (F6).
+    async fn restricted(&self, account: AccountId) -> Result<bool>;
 }
 
 /// Whether a request's headers ask not to be tracked: `DNT: 1` or `Sec-GPC: 1`.
@@ -82,7 +84,10 @@ impl Usage {
     /// Counts one view of `feature` by `who`, unless the request said not
     /// to track or `who` has not consented; returns whether it counted.
     pub async fn record(&self, who: AccountId, feature: &str, no_tracking: bool) -> Result<bool> {
-        if no_tracking || !self.consents.allows(who, PURPOSE).await? {
+        if no_tracking
+            || !self.consents.allows(who, PURPOSE).await?
+            || self.store.restricted(who).await?
+        {
             return Ok(false);
         }
         let day = utc_day(self.clock.now());

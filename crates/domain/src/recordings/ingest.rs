@@ -88,6 +88,7 @@ impl Recordings {
     /// Stores a camera's init segment, or finds the identical one stored before.
     pub async fn upload_init(&self, camera: &Camera, bytes: &[u8]) -> Result<(InitRecord, Stored)> {
         let owner = self.recording_gate(camera, false)?;
+        self.cameras.refuse_if_restricted(owner).await?;
         if bytes.len() > self.config.max_init_bytes {
             return Err(Error::TooLarge {
                 what: "init segment",
@@ -212,6 +213,7 @@ impl Recordings {
         upload: SegmentUpload,
     ) -> Result<(SegmentRecord, Stored)> {
         let owner = self.recording_gate(camera, true)?;
+        self.cameras.refuse_if_restricted(owner).await?;
         check_device_id(&upload.device_id)?;
         if let Some(found) = self
             .index

@@ -55,6 +55,8 @@ pub enum Refusal {
     RecordingOff,
     /// Now is outside the camera's weekly schedule.
     OutsideSchedule,
+    /// The owner restricted processing of their data (F6).
+    Restricted,
 }
 
 impl Refusal {
@@ -65,6 +67,7 @@ impl Refusal {
             Refusal::PrivacyMode => "privacy_mode",
             Refusal::RecordingOff => "recording_off",
             Refusal::OutsideSchedule => "outside_schedule",
+            Refusal::Restricted => "account_restricted",
         }
     }
 
@@ -75,6 +78,9 @@ impl Refusal {
             Refusal::PrivacyMode => "the camera is in privacy mode; nothing is recorded",
             Refusal::RecordingOff => "recording is off for this camera",
             Refusal::OutsideSchedule => "now is outside this camera's recording schedule",
+            Refusal::Restricted => {
+                "the owner restricted the processing of their data; nothing new is recorded"
+            }
         }
     }
 }

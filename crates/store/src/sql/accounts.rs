@@ -114,6 +114,34 @@ impl AccountStore for SqlStore {
         Ok(n > 0)
     }
 
+    async fn restricted_since(&self, id: AccountId) -> Result<Option<Timestamp>> {
+        let since: Option<i64> = on_db!(&self.db, p => sqlx::query_scalar(
+                "SELECT since FROM account_restrictions WHERE account_id = $1")
+            .bind(id.0)
+            .fetch_optional(p)
+            .await
+            .map_err(storage)?);
+        Ok(since.map(Timestamp))
+    }
+
+    async fn set_restricted(&self, id: AccountId, since: Option<Timestamp>) -> Result<()> {
+        on_db_write!(&self.db, p => match since {
+            Some(t) => sqlx::query(
+                    "INSERT INTO account_restrictions (account_id, since) VALUES ($1, $2) \
+                     ON CONFLICT (account_id) DO NOTHING")
+                .bind(id.0)
+                .bind(t.ms())
+                .execute(p)
+                .await,
+            None => sqlx::query("DELETE FROM account_restrictions WHERE account_id = $1")
+                .bind(id.0)
+                .execute(p)
+                .await,
+        }
+        .map(|_| ())
+        .map_err(storage))
+    }
+
     async fn account_by_username(&self, username: &str) -> Result<Option<Account>> {
         let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE username = $1");
         let row: Option<AccountRow> = on_db!(&self.db, p => sqlx::query_as(&sql)

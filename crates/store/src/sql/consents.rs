@@ -131,6 +131,7 @@ impl MarketingStore for SqlStore {
                              WHERE l.account_id = k.account_id AND l.purpose = 'marketing') \
                  AND c.kind = 'email' AND c.state = 'current' AND c.verified_at IS NOT NULL \
                  AND NOT EXISTS (SELECT 1 FROM account_closures x WHERE x.account_id = k.account_id) \
+                 AND NOT EXISTS (SELECT 1 FROM account_restrictions r WHERE r.account_id = k.account_id) \
                  ORDER BY k.account_id")
             .fetch_all(p)
             .await

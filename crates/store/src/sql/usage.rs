@@ -1,6 +1,8 @@
 //! Usage counts and the installation id.
 
 use async_trait::async_trait;
+use domain::ids::AccountId;
+use domain::ports::AccountStore;
 use domain::privacy::usage::{UsageCount, UsageStore};
 use domain::Result;
 
@@ -43,6 +45,10 @@ impl UsageStore for SqlStore {
             .await
             .map(|r| r.rows_affected())
             .map_err(storage))
+    }
+
+    async fn restricted(&self, account: AccountId) -> Result<bool> {
+        Ok(self.restricted_since(account).await?.is_some())
     }
 
     async fn installation_id(&self) -> Result<String> {

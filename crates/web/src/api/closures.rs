@@ -1,5 +1,6 @@
-//! Cancelling one's account (A8), and administrators bringing a cancelled
-//! account's erasure forward (F9).
+//! Cancelling one's account (A8), restricting the processing of one's data
+//! (F6), and administrators bringing a cancelled account's erasure forward
+//! (F9).
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
@@ -93,4 +94,57 @@ pub async fn erase_sooner(
         .erase_sooner(admin.account.id, AccountId(id), at, &req.reason)
         .await?;
     Ok(Json(view(&closure)))
+}
+
+/// Restricting processing: on or off.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RestrictionChange {
+    /// True to restrict, false to lift.
+    pub restricted: bool,
+}
+
+/// Whether processing is restricted.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RestrictionView {
+    /// Restricted now.
+    pub restricted: bool,
+    /// Since when (RFC 3339).
+    pub since: Option<String>,
+}
+
+fn restriction_view(since: Option<Timestamp>) -> RestrictionView {
+    RestrictionView {
+        restricted: since.is_some(),
+        since: since.map(rfc3339),
+    }
+}
+
+/// Whether the caller restricted the processing of their data.
+#[utoipa::path(get, path = "/api/v1/me/restriction", tag = "privacy",
+    responses((status = 200, body = RestrictionView), (status = 401, body = ErrorBody)))]
+pub async fn restriction(
+    State(state): State<AppState>,
+    CurrentUser(who): CurrentUser,
+) -> ApiResult<Json<RestrictionView>> {
+    let since = state.closures.restricted_since(who.account.id).await?;
+    Ok(Json(restriction_view(since)))
+}
+
+/// Restricts (or lifts the restriction of) the processing of the caller's
+/// data: cameras record nothing new and no event or alert is made, while
+/// everything stored stays theirs to see, export or erase.
+#[utoipa::path(put, path = "/api/v1/me/restriction", tag = "privacy", request_body = RestrictionChange,
+    responses((status = 200, body = RestrictionView), (status = 400, body = ErrorBody),
+              (status = 401, body = ErrorBody)))]
+pub async fn set_restriction(
+    State(state): State<AppState>,
+    CurrentUser(who): CurrentUser,
+    AppJson(change): AppJson<RestrictionChange>,
+) -> ApiResult<Json<RestrictionView>> {
+    let since = state
+        .closures
+        .restrict(who.account.id, change.restricted)
+        .await?;
+    Ok(Json(restriction_view(since)))
 }

@@ -42,7 +42,7 @@ use crate::pages::layout;
         admin::import, admin::devices, admin::publish_firmware, admin::firmware, admin::statistics,
         requests::create, requests::mine, requests::queue, requests::advance,
         exports::create, exports::mine, exports::download,
-        closures::cancel, closures::erase_sooner,
+        closures::cancel, closures::erase_sooner, closures::restriction, closures::set_restriction,
         marketing::send, usage::report, service_log::activity, service_log::dry_run,
         consents::mine, consents::change, consents::accept_policy, consents::policies, consents::publish,
         sharing::invite, sharing::cancel, sharing::shares, sharing::revoke,

@@ -1,5 +1,6 @@
-//! The privacy center's cards about leaving: a copy of your data to take
-//! with you (F13), and cancelling the account (A8).
+//! The privacy center's cards about holding back and leaving: restricting
+//! processing (F6), a copy of your data to take with you (F13), and
+//! cancelling the account (A8).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -146,6 +147,61 @@ pub async fn cancel_post(
                 };
                 let page = page("Account cancelled", None, body);
                 (clear_session_cookie(jar), page).into_response()
+            }
+            Err(e) => {
+                let (status, text) = failure(e);
+                center(&state, &user, status, None, Some(&text)).await
+            }
+        },
+    )
+}
+
+/// The card that restricts (or lifts the restriction of) processing.
+pub fn restriction_card(user: &PageUser, since: Option<domain::clock::Timestamp>) -> Markup {
+    html! {
+        form.card #restriction method="post" action="/privacy-center/restriction" {
+            h2 { "Restrict processing" }
+            @if let Some(t) = since {
+                p { "Restricted since " (rfc3339(t)) ": your cameras record nothing new and no events or alerts are made; everything stored stays yours to see, export or erase." }
+                input type="hidden" name="restricted" value="false";
+                button type="submit" { "Lift the restriction" }
+            } @else {
+                p.muted { "Keep what is stored but stop everything else: your cameras record nothing new, no events or alerts are made, no news mail or usage counting. You can lift it at any time." }
+                input type="hidden" name="restricted" value="true";
+                button type="submit" { "Restrict processing" }
+            }
+            input type="hidden" name="csrf" value=(user.csrf());
+        }
+    }
+}
+
+/// The restriction form.
+#[derive(Debug, Deserialize)]
+pub struct RestrictionForm {
+    csrf: String,
+    restricted: bool,
+}
+
+/// `POST /privacy-center/restriction`.
+pub async fn restriction_post(
+    State(state): State<AppState>,
+    user: PageUser,
+    AppForm(form): AppForm<RestrictionForm>,
+) -> Result<Response, ApiError> {
+    user.check_csrf(&form.csrf)?;
+    Ok(
+        match state
+            .closures
+            .restrict(user.0.account.id, form.restricted)
+            .await
+        {
+            Ok(Some(_)) => {
+                let text = "Processing is restricted: nothing new is recorded or alerted.";
+                center(&state, &user, StatusCode::OK, Some(text), None).await
+            }
+            Ok(None) => {
+                let text = "The restriction is lifted.";
+                center(&state, &user, StatusCode::OK, Some(text), None).await
             }
             Err(e) => {
                 let (status, text) = failure(e);

@@ -79,6 +79,11 @@ pub(super) async fn center(
     };
     // The export card is not worth failing the page for.
     let exports = state.exports.mine(who).await.unwrap_or_default();
+    let restricted = state
+        .closures
+        .restricted_since(who)
+        .await
+        .unwrap_or_default();
     let body = html! {
         h1 { "Privacy center" }
         (notice_box(notice))
@@ -104,6 +109,7 @@ pub(super) async fn center(
                 }
             }
         }
+        (super::leaving::restriction_card(user, restricted))
         (super::leaving::card(user, &exports))
         section.card #access-log {
             h2 { "Who accessed your data" }

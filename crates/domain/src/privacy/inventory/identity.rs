@@ -182,6 +182,15 @@ pub(super) const TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "account_restrictions",
+        holds: "that you restricted the processing of your data, and since when",
+        purpose: Rights,
+        basis: LegalObligation,
+        retention: "until you lift the restriction",
+        recipients: &[],
+        columns: &[col("account_id", Identity), col("since", Technical)],
+    },
+    Table {
         name: "service_log",
         holds: "each sign-in and failed attempt: when, from which address and browser",
         purpose: Security,
