@@ -20,6 +20,7 @@ use domain::ports::{AlertSink, Sender};
 use domain::privacy::closure::{Closures, ClosuresConfig, ClosuresDeps};
 use domain::privacy::consent::Consents;
 use domain::privacy::export::{Exports, ExportsConfig, ExportsDeps};
+use domain::privacy::held::Holdings;
 use domain::privacy::marketing::Marketing;
 use domain::privacy::requests::{Requests, RequestsConfig};
 use domain::privacy::retention::{Retention, RetentionConfig};
@@ -86,6 +87,8 @@ pub struct Core {
     pub usage: Arc<Usage>,
     /// The retention engine.
     pub retention: Arc<Retention>,
+    /// What is held about each person, from the inventory.
+    pub holdings: Arc<Holdings>,
     /// The MQTT publisher, when `mqtt_url` is set and this is the server.
     pub mqtt: Option<Arc<delivery::MqttPublisher>>,
 }
@@ -277,6 +280,7 @@ impl Core {
                 ..RetentionConfig::default()
             },
         ));
+        let holdings = Arc::new(Holdings::new(shared.clone()));
         let closures = Arc::new(Closures::new(
             ClosuresDeps {
                 store: shared.clone(),
@@ -303,6 +307,7 @@ impl Core {
             marketing,
             usage,
             retention,
+            holdings,
             blobs,
             webhooks,
             statistics,
@@ -376,6 +381,7 @@ impl App {
             marketing: core.marketing.clone(),
             usage: core.usage.clone(),
             retention: core.retention.clone(),
+            holdings: core.holdings.clone(),
             blobs: core.blobs.clone(),
             settings: Arc::new(settings),
         });

@@ -14,7 +14,7 @@ use crate::api::{
     search, sessions, setup, sharing, tokens, webhooks,
 };
 use crate::api::{
-    closures, consents, exports, marketing, motion, push, requests, service_log, usage,
+    closures, consents, exports, held, marketing, motion, push, requests, service_log, usage,
 };
 use crate::error::ApiError;
 use crate::pages;
@@ -177,6 +177,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/usage", get(usage::report))
         .route("/admin/retention", get(service_log::dry_run))
         .route("/me/activity", get(service_log::activity))
+        .route("/me/data", get(held::mine))
         .route("/admin/accounts/{id}/erasure", post(closures::erase_sooner))
         .route("/me/exports/{id}/download", get(exports::download))
         .route("/me/consents", get(consents::mine).put(consents::change))

@@ -38,6 +38,8 @@ pub struct AppState {
     pub usage: Arc<domain::privacy::usage::Usage>,
     /// The retention engine.
     pub retention: Arc<domain::privacy::retention::Retention>,
+    /// What is held about each person, from the inventory.
+    pub holdings: Arc<domain::privacy::held::Holdings>,
     /// The blob store (checked by readiness).
     pub blobs: Arc<dyn BlobStore>,
     /// HTTP-level settings.

@@ -92,3 +92,35 @@ async fn the_privacy_page_and_json_are_the_inventory_for_everyone() {
         .unwrap();
     assert!(signin.contains("href=\"/privacy\""));
 }
+
+// promise: F6
+#[tokio::test]
+async fn a_person_sees_everything_held_about_them_per_table_of_the_inventory() {
+    let app = TestApp::spawn().await;
+    let cam = crate::recordings::recording_camera(&app).await;
+    crate::recordings::upload_demo(&app, &cam, "a").await;
+    let other = app.person("other", domain::ports::Role::User).await;
+    let held: Vec<Value> = cam.owner.get("/api/v1/me/data").await.json().await.unwrap();
+    let rows = |table: &str| {
+        held.iter()
+            .find(|h| h["table"] == table)
+            .map(|h| h["rows"].as_u64().unwrap())
+            .unwrap_or(0)
+    };
+    assert_eq!(rows("accounts"), 1);
+    assert_eq!(rows("cameras"), 1);
+    assert_eq!(
+        rows("recording_segments"),
+        crate::recordings::demo().1.len() as u64
+    );
+    assert_eq!(rows("recording_inits"), 1);
+    assert!(rows("sessions") >= 1);
+    assert!(held
+        .iter()
+        .all(|h| !h["holds"].as_str().unwrap().is_empty()));
+    // Someone else's view holds only their own rows.
+    let theirs: Vec<Value> = other.get("/api/v1/me/data").await.json().await.unwrap();
+    assert!(theirs.iter().all(|h| h["table"] != "recording_segments"));
+    let page = cam.owner.text("/privacy-center").await;
+    assert!(page.contains("Everything we hold about you"));
+}

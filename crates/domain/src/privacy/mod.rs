@@ -3,6 +3,7 @@
 pub mod closure;
 pub mod consent;
 pub mod export;
+pub mod held;
 pub mod inventory;
 pub mod marketing;
 pub mod masking;

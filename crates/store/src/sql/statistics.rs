@@ -1,7 +1,8 @@
-//! Counts for the administrators' aggregate statistics.
+//! Counts: the administrators' aggregate statistics, and a person's rows per table.
 
 use async_trait::async_trait;
 use domain::clock::Timestamp;
+use domain::ids::AccountId;
 use domain::privacy::statistics::{RawCounts, StatisticsStore};
 use domain::Result;
 
@@ -54,5 +55,27 @@ impl StatisticsStore for SqlStore {
             stored_bytes: count(stored),
             events_per_day: days.into_iter().map(|(d, n)| (d, count(n))).collect(),
         })
+    }
+}
+
+#[async_trait]
+impl domain::privacy::held::HeldStore for SqlStore {
+    async fn count_rows(&self, table: &str, column: &str, account: AccountId) -> Result<u64> {
+        // The names are the inventory's constants; refuse anything else
+        // rather than build SQL from it.
+        let plain =
+            |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+        if !plain(table) || !plain(column) {
+            return Err(domain::Error::Storage(format!(
+                "not a table or column name: {table}.{column}"
+            )));
+        }
+        let sql = format!("SELECT COUNT(*) FROM {table} WHERE {column} = $1");
+        let n: i64 = on_db!(&self.db, p => sqlx::query_scalar(&sql)
+            .bind(account.0)
+            .fetch_one(p)
+            .await
+            .map_err(storage)?);
+        Ok(n as u64)
     }
 }

@@ -10,6 +10,7 @@ pub mod device;
 pub mod events;
 pub mod exports;
 pub mod health;
+pub mod held;
 pub mod ingest;
 pub mod live;
 pub mod marketing;

@@ -10,7 +10,9 @@ use super::{
     accounts, admin, cameras, claims, device, events, health, ingest, live, recordings, search,
     sessions, setup, sharing, tokens, webhooks,
 };
-use super::{closures, consents, exports, marketing, motion, push, requests, service_log, usage};
+use super::{
+    closures, consents, exports, held, marketing, motion, push, requests, service_log, usage,
+};
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::pages::layout;
 
@@ -43,7 +45,7 @@ use crate::pages::layout;
         requests::create, requests::mine, requests::queue, requests::advance,
         exports::create, exports::mine, exports::download,
         closures::cancel, closures::erase_sooner, closures::restriction, closures::set_restriction,
-        marketing::send, usage::report, service_log::activity, service_log::dry_run,
+        marketing::send, usage::report, service_log::activity, service_log::dry_run, held::mine,
         consents::mine, consents::change, consents::accept_policy, consents::policies, consents::publish,
         sharing::invite, sharing::cancel, sharing::shares, sharing::revoke,
         sharing::incoming, sharing::accept, sharing::decline,

@@ -79,6 +79,7 @@ pub(super) async fn center(
     };
     // The export card is not worth failing the page for.
     let exports = state.exports.mine(who).await.unwrap_or_default();
+    let held = state.holdings.about(who).await.unwrap_or_default();
     let restricted = state
         .closures
         .restricted_since(who)
@@ -89,6 +90,16 @@ pub(super) async fn center(
         (notice_box(notice))
         (error_box(error))
         p { "What this server keeps and why: " a href="/privacy" { "the privacy page" } "." }
+        section.card #my-data {
+            h2 { "Everything we hold about you" }
+            ul.plain {
+                @for h in &held {
+                    li { strong { (h.table.holds) } " — " (h.rows) (if h.rows == 1 { " entry" } else { " entries" })
+                        br; span.muted { "Kept " (h.table.retention) "." } }
+                }
+            }
+            p.muted { "Recordings and snapshots are counted in the recording and event entries; download a copy below to get them." }
+        }
         form.card #consents method="post" action="/privacy-center/consents" {
             h2 { "Your consents" }
             p.muted { "Using camvault itself rests on your agreement to the service; these are optional and off until you turn them on. A change applies from your next action." }
