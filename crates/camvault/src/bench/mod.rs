@@ -10,6 +10,8 @@
 mod capacity;
 mod crypto;
 mod events;
+mod export;
+mod fill;
 mod ingest;
 mod live;
 mod memory;
@@ -17,6 +19,7 @@ mod motion;
 mod playback;
 pub mod report;
 mod server;
+mod shred;
 mod sys;
 
 use std::time::Instant;
@@ -42,6 +45,10 @@ pub enum Which {
     Events,
     /// Motion-detection CPU per 720p RTSP camera against decoding every frame.
     Motion,
+    /// Data export MB/s over HTTP against reading the stored media, and its memory.
+    Export,
+    /// Crypto-shredding an account of 1 GB and of 10 GB against deleting their files.
+    Shred,
     /// All of the above (memory first, while the process is fresh).
     All,
 }
@@ -67,6 +74,13 @@ pub struct BenchArgs {
     /// Largest camera count the real-time capacity search tries.
     #[arg(long, default_value_t = 400)]
     pub max_cameras: usize,
+    /// MB of media (10^6 bytes) the export benchmark exports.
+    #[arg(long, default_value_t = 2048)]
+    pub export_mb: u64,
+    /// MB of media of the smaller account the shred benchmark shreds (the
+    /// larger one has ten times as much).
+    #[arg(long, default_value_t = 1024)]
+    pub shred_mb: u64,
 }
 
 /// How big a run is; the command line sets it, tests shrink it.
@@ -84,6 +98,10 @@ pub struct Options {
     pub memory_cameras: usize,
     /// In-app alert subscribers (the baseline has one).
     pub subscribers: usize,
+    /// MB of media exported.
+    pub export_mb: u64,
+    /// MB of media of the smaller shredded account.
+    pub shred_mb: u64,
     /// Shorter rounds and fewer requests: checks that it runs, measures little.
     pub quick: bool,
 }
@@ -97,6 +115,8 @@ impl From<&BenchArgs> for Options {
             viewers: 50,
             memory_cameras: 100,
             subscribers: 1000,
+            export_mb: a.export_mb.max(1),
+            shred_mb: a.shred_mb.max(1),
             quick: false,
         }
     }
@@ -143,6 +163,8 @@ pub async fn run_one(which: Which, opts: &Options, rep: &mut Reporter) -> anyhow
         Which::Memory => memory::run(opts, rep).await,
         Which::Events => events::run(opts, rep).await,
         Which::Motion => motion::run(opts, rep).await,
+        Which::Export => export::run(opts, rep).await,
+        Which::Shred => shred::run(opts, rep).await,
         Which::All => anyhow::bail!("`all` is a list, not one benchmark"),
     }
 }
@@ -156,6 +178,8 @@ fn name(which: Which) -> &'static str {
         Which::Memory => "memory",
         Which::Events => "events",
         Which::Motion => "motion",
+        Which::Export => "export",
+        Which::Shred => "shred",
         Which::All => "all",
     }
 }
@@ -175,6 +199,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             Which::Live,
             Which::Events,
             Which::Motion,
+            Which::Export,
+            Which::Shred,
         ],
         one => vec![one],
     };
@@ -218,6 +244,8 @@ mod tests {
             viewers: 2,
             memory_cameras: 2,
             subscribers: 3,
+            export_mb: 8,
+            shred_mb: 8,
             quick: true,
         }
     }
@@ -292,5 +320,39 @@ mod tests {
         let alerts = &rep.outcomes()[0].details;
         assert_eq!(alerts["deliveries"], alerts["deliveries_expected"]);
         assert!(rep.outcomes()[2].details["events"].as_u64().unwrap() > 0);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_tiny_export_and_shred_run_and_report_sane_json() {
+        let mut rep = Reporter::new(false);
+        run_one(Which::Export, &tiny(), &mut rep).await.unwrap();
+        run_one(Which::Shred, &tiny(), &mut rep).await.unwrap();
+        let names: Vec<&str> = rep.outcomes().iter().map(|o| o.bench.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "export.throughput",
+                "export.rss_growth",
+                "export.rss_peak",
+                "shred.small",
+                "shred.large",
+                "shred.scaling"
+            ]
+        );
+        for o in rep.outcomes() {
+            sane(o);
+            assert!(o.value.is_some(), "{}", o.bench);
+        }
+        let export = &rep.outcomes()[0].details;
+        assert!(export["media_files"].as_u64().unwrap() >= 2);
+        assert!(
+            export["archive_mb"].as_f64().unwrap() > 0.9 * export["media_mb"].as_f64().unwrap()
+        );
+        for shred in &rep.outcomes()[3..5] {
+            // Three cameras on seven UTC days, plus each camera's init key.
+            assert!(shred.details["media_keys_destroyed"].as_u64().unwrap() >= 24);
+            assert!(shred.details["files_deleted"].as_u64().unwrap() > 0);
+        }
+        assert!(rep.errors().is_empty());
     }
 }

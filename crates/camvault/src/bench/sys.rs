@@ -72,7 +72,7 @@ fn unwritten_bytes() -> Option<u64> {
 }
 
 /// How long writing and fsyncing 4 KiB to `path` takes.
-async fn probe_fsync(path: PathBuf) -> Option<Duration> {
+pub async fn probe_fsync(path: PathBuf) -> Option<Duration> {
     tokio::task::spawn_blocking(move || {
         let at = Instant::now();
         let mut f = std::fs::File::create(&path).ok()?;
