@@ -130,6 +130,44 @@ async fn plays(app: &TestApp, cam: &Cam) -> bool {
     resp.status() == StatusCode::OK && resp.bytes().await.unwrap().len() > 1000
 }
 
+/// Erin and Frank, each with everything [`full_account`] gives.
+async fn erin_and_frank(app: &TestApp) -> (Cam, Cam) {
+    app.provision(2).await;
+    let erin = full_account(
+        app,
+        "erinquill",
+        "erin.quill@example.test",
+        "+44 7700 900456",
+        1,
+    )
+    .await;
+    let frank = full_account(
+        app,
+        "frankmoss",
+        "frank.moss@example.test",
+        "+44 7700 900789",
+        2,
+    )
+    .await;
+    (erin, frank)
+}
+
+/// `who` cancels; an administrator brings the erasure forward, citing the
+/// person's request; the erasure job runs.
+async fn cancel_and_erase_now(app: &TestApp, who: &Person, id: i64) {
+    assert_eq!(cancel(who, PASSWORD).await.status(), StatusCode::OK);
+    let admin = app.person("admin", Role::Admin).await;
+    let resp = admin
+        .post(
+            &format!("/api/v1/admin/accounts/{id}/erasure"),
+            json!({"reason": "erasure request"}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    app.advance(Duration::from_secs(1));
+    assert_eq!(app.core.closures.erase_due().await.unwrap(), 1);
+}
+
 fn contains(haystack: &[u8], needle: &str) -> bool {
     haystack
         .windows(needle.len())
@@ -140,48 +178,14 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 #[tokio::test]
 async fn erasure_destroys_the_key_first_and_leaves_nothing_that_names_the_person() {
     let app = TestApp::spawn().await;
-    app.provision(2).await;
-    let erin = full_account(
-        &app,
-        "erinquill",
-        "erin.quill@example.test",
-        "+44 7700 900456",
-        1,
-    )
-    .await;
-    let frank = full_account(
-        &app,
-        "frankmoss",
-        "frank.moss@example.test",
-        "+44 7700 900789",
-        2,
-    )
-    .await;
+    let (erin, frank) = erin_and_frank(&app).await;
     crate::exports::ready_export(&erin.owner).await;
     assert!(plays(&app, &frank).await);
     assert!(plays(&app, &erin).await);
 
-    let erin_id = erin
-        .owner
-        .get("/api/v1/me")
-        .await
-        .json::<Value>()
-        .await
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap();
-    assert_eq!(cancel(&erin.owner, PASSWORD).await.status(), StatusCode::OK);
+    let erin_id = account_id(&erin.owner).await;
     // An administrator answers the erasure request without waiting 180 days.
-    let admin = app.person("admin", Role::Admin).await;
-    let resp = admin
-        .post(
-            &format!("/api/v1/admin/accounts/{erin_id}/erasure"),
-            json!({"reason": "erasure request #1"}),
-        )
-        .await;
-    assert_eq!(resp.status(), StatusCode::OK);
-    app.advance(Duration::from_secs(1));
-    assert_eq!(app.core.closures.erase_due().await.unwrap(), 1);
+    cancel_and_erase_now(&app, &erin.owner, erin_id).await;
 
     // Erin's key is gone, so a sealed blob of hers could not be opened
     // anywhere; and no blob of hers is left either.
@@ -376,23 +380,7 @@ async fn a_copy_of_the_data_taken_before_erasure_cannot_be_read_for_the_erased_p
         );
         return;
     }
-    app.provision(2).await;
-    let erin = full_account(
-        &app,
-        "erinquill",
-        "erin.quill@example.test",
-        "+44 7700 900456",
-        1,
-    )
-    .await;
-    let frank = full_account(
-        &app,
-        "frankmoss",
-        "frank.moss@example.test",
-        "+44 7700 900789",
-        2,
-    )
-    .await;
+    let (erin, frank) = erin_and_frank(&app).await;
     let (erin_id, frank_id) = (
         account_id(&erin.owner).await,
         account_id(&frank.owner).await,
@@ -405,17 +393,8 @@ async fn a_copy_of_the_data_taken_before_erasure_cannot_be_read_for_the_erased_p
         .await
         .is_ok());
 
-    assert_eq!(cancel(&erin.owner, PASSWORD).await.status(), StatusCode::OK);
-    let admin = app.person("admin", Role::Admin).await;
-    let resp = admin
-        .post(
-            &format!("/api/v1/admin/accounts/{erin_id}/erasure"),
-            json!({"reason": "erasure request"}),
-        )
-        .await;
-    assert_eq!(resp.status(), StatusCode::OK);
-    app.advance(Duration::from_secs(1));
-    assert_eq!(app.core.closures.erase_due().await.unwrap(), 1);
+    // An administrator answers the erasure request without waiting 180 days.
+    cancel_and_erase_now(&app, &erin.owner, erin_id).await;
 
     // The copy still holds erin's wrapped key and sealed video, but with
     // her vault secret gone nothing opens them; frank's open as before.

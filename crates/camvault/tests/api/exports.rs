@@ -58,14 +58,7 @@ async fn an_export_holds_everything_about_the_person_and_its_video_plays() {
         )
         .await;
     assert_eq!(resp.status(), StatusCode::CREATED);
-    let resp = owner
-        .call(
-            reqwest::Method::PUT,
-            "/api/v1/me/consents",
-            Some(json!({"purpose": "usage_statistics", "granted": true})),
-        )
-        .await;
-    assert_eq!(resp.status(), StatusCode::OK);
+    owner.consent("usage_statistics", true).await;
 
     let export = ready_export(owner).await;
     assert_eq!(export["media_files"], 2);

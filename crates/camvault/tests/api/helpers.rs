@@ -293,6 +293,15 @@ impl Person {
         self.call(reqwest::Method::DELETE, path, None).await
     }
 
+    /// Grants or withdraws an optional consent purpose.
+    pub async fn consent(&self, purpose: &str, granted: bool) {
+        let body = json!({"purpose": purpose, "granted": granted});
+        let resp = self
+            .call(reqwest::Method::PUT, "/api/v1/me/consents", Some(body))
+            .await;
+        assert_eq!(resp.status(), StatusCode::OK, "consent {purpose} {granted}");
+    }
+
     /// The body of a GET as text.
     pub async fn text(&self, path: &str) -> String {
         self.get(path).await.text().await.unwrap()

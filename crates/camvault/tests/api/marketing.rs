@@ -11,14 +11,7 @@ use serde_json::{json, Value};
 use crate::helpers::{assert_error, Person, TestApp, PASSWORD};
 
 async fn opt_in(p: &Person) {
-    let resp = p
-        .call(
-            reqwest::Method::PUT,
-            "/api/v1/me/consents",
-            Some(json!({"purpose": "marketing", "granted": true})),
-        )
-        .await;
-    assert_eq!(resp.status(), StatusCode::OK);
+    p.consent("marketing", true).await;
 }
 
 async fn send(admin: &Person) -> i64 {

@@ -7,6 +7,14 @@ use serde_json::json;
 
 use crate::helpers::{assert_error, TestApp, PASSWORD};
 
+async fn sign_in_kid(app: &TestApp) -> reqwest::Response {
+    app.post(
+        "/api/v1/sessions",
+        json!({"login": "kid", "password": PASSWORD}),
+    )
+    .await
+}
+
 fn signup(name: &str, birth: Option<&str>, guardian: Option<&str>) -> serde_json::Value {
     json!({
         "username": name,
@@ -90,12 +98,7 @@ async fn a_minor_waits_for_a_guardian_who_confirms_by_a_mailed_link() {
         "awaiting_guardian"
     );
     // Nothing can be done with the account: not even signing in.
-    let resp = app
-        .post(
-            "/api/v1/sessions",
-            json!({"login": "kid", "password": PASSWORD}),
-        )
-        .await;
+    let resp = sign_in_kid(&app).await;
     assert_error(resp, StatusCode::FORBIDDEN, "guardian_consent_pending").await;
 
     let mail = app
@@ -119,22 +122,12 @@ async fn a_minor_waits_for_a_guardian_who_confirms_by_a_mailed_link() {
     assert_eq!(forged.status(), StatusCode::NOT_FOUND);
     let opened = reqwest::get(&link).await.unwrap();
     assert_eq!(opened.status(), StatusCode::OK);
-    let resp = app
-        .post(
-            "/api/v1/sessions",
-            json!({"login": "kid", "password": PASSWORD}),
-        )
-        .await;
+    let resp = sign_in_kid(&app).await;
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
 
     let confirmed = reqwest::Client::new().post(&link).send().await.unwrap();
     assert_eq!(confirmed.status(), StatusCode::OK);
-    let resp = app
-        .post(
-            "/api/v1/sessions",
-            json!({"login": "kid", "password": PASSWORD}),
-        )
-        .await;
+    let resp = sign_in_kid(&app).await;
     assert_eq!(resp.status(), StatusCode::CREATED);
     // The link works once.
     let again = reqwest::Client::new().post(&link).send().await.unwrap();

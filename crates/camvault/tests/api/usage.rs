@@ -4,7 +4,7 @@
 
 use domain::ports::Role;
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::helpers::{Person, TestApp};
 
@@ -34,14 +34,7 @@ async fn page_views_count_only_with_consent_and_never_under_dnt_or_gpc() {
     let app = TestApp::spawn().await;
     let ann = app.person("annwithconsent", Role::User).await;
     let bob = app.person("bobwithout", Role::User).await;
-    let resp = ann
-        .call(
-            reqwest::Method::PUT,
-            "/api/v1/me/consents",
-            Some(json!({"purpose": "usage_statistics", "granted": true})),
-        )
-        .await;
-    assert_eq!(resp.status(), StatusCode::OK);
+    ann.consent("usage_statistics", true).await;
 
     open(&ann, "/account", &[]).await;
     open(&ann, "/account", &[]).await;
@@ -66,14 +59,7 @@ async fn page_views_count_only_with_consent_and_never_under_dnt_or_gpc() {
     assert_eq!(again["installation_id"], id.as_str());
 
     // Withdrawing stops the counting at the next page.
-    let resp = ann
-        .call(
-            reqwest::Method::PUT,
-            "/api/v1/me/consents",
-            Some(json!({"purpose": "usage_statistics", "granted": false})),
-        )
-        .await;
-    assert_eq!(resp.status(), StatusCode::OK);
+    ann.consent("usage_statistics", false).await;
     open(&ann, "/account", &[]).await;
     let report: Value = admin.get("/api/v1/admin/usage").await.json().await.unwrap();
     assert_eq!(count(&report, "/account"), 2, "{report}");

@@ -45,6 +45,9 @@ pub(crate) struct PartWriter {
     key_id: String,
     part_bytes: usize,
     buffer: Buffer,
+    /// The part being sealed and stored while the next one is written:
+    /// sealing runs on another core instead of stalling the archive.
+    in_flight: Option<tokio::task::JoinHandle<Result<()>>>,
     /// Parts stored so far.
     pub parts: u64,
     /// Plaintext bytes stored so far.
@@ -67,6 +70,7 @@ impl PartWriter {
             key_id,
             part_bytes: part_bytes.max(64 * 1024),
             buffer: Buffer::default(),
+            in_flight: None,
             parts: 0,
             bytes: 0,
         }
@@ -77,8 +81,18 @@ impl PartWriter {
         self.buffer.clone()
     }
 
-    /// Stores every full part waiting in the buffer, and with `all` the
-    /// last, shorter one too.
+    /// Waits for the part in flight, if any.
+    async fn settle(&mut self) -> Result<()> {
+        if let Some(task) = self.in_flight.take() {
+            task.await
+                .map_err(|e| Error::Storage(format!("storing an export part: {e}")))??;
+        }
+        Ok(())
+    }
+
+    /// Hands every full part waiting in the buffer to be sealed and stored
+    /// (one at a time, overlapping the writing of the next), and with `all`
+    /// the last, shorter one too, then waits until all are stored.
     pub(crate) async fn drain(&mut self, all: bool) -> Result<()> {
         loop {
             let part = {
@@ -89,21 +103,38 @@ impl PartWriter {
                 } else if all && !b.is_empty() {
                     std::mem::take(&mut *b)
                 } else {
-                    return Ok(());
+                    break;
                 }
             };
+            self.settle().await?;
             let (kek, key_id, len) = (self.kek, self.key_id.clone(), part.len());
-            // Sealing a part takes milliseconds: off the async workers.
-            let sealed = tokio::task::spawn_blocking(move || {
-                crypto::blob::seal_blob(&kek, &key_id, crypto::blob::DEFAULT_CHUNK_LOG2, &part)
-            })
-            .await
-            .map_err(|e| Error::Storage(format!("sealing an export part: {e}")))?
-            .map_err(|e| Error::Storage(format!("sealing an export part: {e}")))?;
             let key = format!("{}{}", self.prefix, part_name(self.parts as i64));
-            self.blobs.put(&key, sealed).await?;
+            let blobs = self.blobs.clone();
+            self.in_flight = Some(tokio::spawn(async move {
+                // Sealing a part takes milliseconds: off the async workers.
+                let sealed = tokio::task::spawn_blocking(move || {
+                    crypto::blob::seal_blob(&kek, &key_id, crypto::blob::DEFAULT_CHUNK_LOG2, &part)
+                })
+                .await
+                .map_err(|e| Error::Storage(format!("sealing an export part: {e}")))?
+                .map_err(|e| Error::Storage(format!("sealing an export part: {e}")))?;
+                blobs.put(&key, sealed).await
+            }));
             self.parts += 1;
             self.bytes += len as u64;
+        }
+        if all {
+            self.settle().await?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for PartWriter {
+    fn drop(&mut self) {
+        // A failed export deletes its parts; none may land after that.
+        if let Some(task) = self.in_flight.take() {
+            task.abort();
         }
     }
 }
