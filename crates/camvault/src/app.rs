@@ -173,6 +173,7 @@ impl Core {
                 audit: shared.clone(),
                 blobs: blobs.clone(),
                 cameras: cameras.clone(),
+                consents: consents.clone(),
                 clock: deps.clock.clone(),
                 account_kek: key.derive("account keys"),
             },

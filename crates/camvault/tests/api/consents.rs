@@ -194,3 +194,45 @@ async fn a_major_policy_change_is_mailed_and_accepted_again_at_the_next_sign_in(
     assert_eq!(policies[0]["version"], "2026.2");
     assert_eq!(policies[0]["major"], true);
 }
+
+// promise: C4
+// promise: F8
+#[tokio::test]
+async fn location_tags_are_kept_only_while_the_owner_consents_from_the_next_upload_on() {
+    use crate::recordings::{demo, put_init, recording_camera};
+    let app = TestApp::spawn().await;
+    let cam = recording_camera(&app).await;
+    let place = "+48.8577+002.2950/";
+    let tagged = media::fmp4::with_location(&demo().0, place).unwrap();
+    let has_place = |b: &[u8]| b.windows(place.len()).any(|w| w == place.as_bytes());
+    let upload = |bytes: Vec<u8>| {
+        let (app, token) = (&app, cam.token.clone());
+        async move {
+            let resp = put_init(app, &token, &bytes).await;
+            assert!(resp.status().is_success(), "{}", resp.status());
+            resp.json::<Value>().await.unwrap()["init_id"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+    let stored = |id: i64| {
+        let owner = &cam.owner;
+        let path = cam.path(&format!("/recordings/inits/{id}.mp4"));
+        async move { owner.bytes(&path).await }
+    };
+
+    // No consent: the place is gone before the init is sealed and stored.
+    let without = upload(tagged.clone()).await;
+    let bytes = stored(without).await;
+    assert!(!has_place(&bytes) && media::fmp4::parse_init(&bytes).is_ok());
+
+    // Granted: the next upload keeps it.
+    cam.owner.consent("location_tags", true).await;
+    let with = upload(tagged.clone()).await;
+    assert_ne!(with, without);
+    assert!(has_place(&stored(with).await));
+
+    // Withdrawn: the next upload is stripped again.
+    cam.owner.consent("location_tags", false).await;
+    assert_eq!(upload(tagged).await, without);
+}

@@ -62,6 +62,9 @@ fn check_device_id(id: &str) -> Result<()> {
     }
 }
 
+/// The consent purpose that keeps location tags in media.
+const LOCATION_TAGS: &str = "location_tags";
+
 impl Recordings {
     /// Whether the camera may record now; the owner it records for if so (C3).
     pub fn recording_gate(&self, camera: &Camera, check_schedule: bool) -> Result<AccountId> {
@@ -107,6 +110,22 @@ impl Recordings {
             Codec::Aac => return Err(Error::InvalidMedia("video track is not video".into())),
         };
         let has_audio = parsed.tracks.iter().any(|t| t.kind == TrackKind::Audio);
+        // Where the camera stands is kept only with the owner's consent,
+        // and removed before anything is sealed or stored (C4).
+        let stripped;
+        let bytes = if self.consents.allows(owner, LOCATION_TAGS).await? {
+            bytes
+        } else {
+            match fmp4::strip_location_init(bytes).map_err(invalid_media)? {
+                (clean, true) => {
+                    stripped = clean;
+                    &stripped[..]
+                }
+                (_, false) => bytes,
+            }
+        };
+        // The hash is of what is stored, so the same upload with and
+        // without location are two inits.
         let sha256 = hex::encode(Sha256::digest(bytes));
         if let Some(found) = self
             .index

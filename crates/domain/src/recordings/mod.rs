@@ -242,6 +242,8 @@ pub struct RecordingsDeps {
     pub blobs: Arc<dyn BlobStore>,
     /// Access checks.
     pub cameras: Arc<Cameras>,
+    /// Consents: location tags are kept only with one (C4).
+    pub consents: Arc<crate::privacy::consent::Consents>,
     /// Time.
     pub clock: Arc<dyn Clock>,
     /// The master-key-derived key that wraps account keys.
@@ -254,6 +256,7 @@ pub struct Recordings {
     audit: Arc<dyn AuditStore>,
     blobs: Arc<dyn BlobStore>,
     cameras: Arc<Cameras>,
+    consents: Arc<crate::privacy::consent::Consents>,
     clock: Arc<dyn Clock>,
     keys: KeyRing,
     config: RecordingsConfig,
@@ -278,6 +281,7 @@ impl Recordings {
             audit: deps.audit,
             blobs: deps.blobs,
             cameras: deps.cameras,
+            consents: deps.consents,
             clock: deps.clock,
             config,
             inits: Mutex::new(HashMap::new()),

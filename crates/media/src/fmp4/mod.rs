@@ -44,6 +44,7 @@
 pub(crate) mod boxes;
 mod codecs;
 mod init;
+mod location;
 mod media;
 mod retime;
 mod split;
@@ -53,6 +54,7 @@ use std::fmt;
 
 pub use codecs::{mime_codecs, mime_type, AAC_LC};
 pub use init::parse_init;
+pub use location::{strip_location_init, with_location};
 pub use media::parse_media;
 pub use retime::{set_start, shift_decode_times};
 pub use split::split_file;
