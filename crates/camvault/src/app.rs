@@ -1,10 +1,9 @@
-//! Wiring: configuration in, a listening server out.
+//! Wiring: configuration in, the domain services out (the server that
+//! serves them is `crate::server`, re-exported here as [`App`]).
 //!
 //! Picks the SQL backend by URL scheme, opens the blob store, loads the
 //! master key, derives server keys, builds the senders, and binds the port.
 
-use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,11 +27,10 @@ use domain::privacy::statistics::Statistics;
 use domain::privacy::usage::Usage;
 use domain::recordings::{Recordings, RecordingsConfig, RecordingsDeps};
 use store::{LocalBlobStore, SqlStore};
-use tokio::net::TcpListener;
-use web::{AppState, WebSettings};
 
 use crate::config::Config;
 use crate::master_key;
+pub use crate::server::{shutdown_signal, App};
 
 /// Dependencies a test may replace; production uses the defaults.
 pub struct Deps {
@@ -113,7 +111,11 @@ impl Core {
     }
 
     /// Like [`Core::build`]; `integrations` adds MQTT for the server.
-    async fn assemble(config: &Config, deps: Deps, integrations: bool) -> anyhow::Result<Core> {
+    pub(crate) async fn assemble(
+        config: &Config,
+        deps: Deps,
+        integrations: bool,
+    ) -> anyhow::Result<Core> {
         let key = master_key::load_or_create(&config.master_key_file())?;
         let store = SqlStore::connect(&config.database_url())
             .await
@@ -317,194 +319,4 @@ impl Core {
             mqtt,
         })
     }
-}
-
-/// How often upload statistics are written out.
-const UPLOAD_STATS_EVERY: Duration = Duration::from_secs(5);
-
-/// How often due webhook deliveries (retries) are looked for.
-const WEBHOOKS_EVERY: Duration = Duration::from_secs(1);
-
-/// A bound, ready-to-run server.
-pub struct App {
-    core: Core,
-    clock: Arc<dyn Clock>,
-    purge_every: Duration,
-    rtsp_rescan: Duration,
-    mqtt_every: Duration,
-    listener: TcpListener,
-    router: axum::Router,
-    addr: SocketAddr,
-}
-
-impl App {
-    /// Builds everything and binds the listening socket.
-    pub async fn build(config: &Config, deps: Deps) -> anyhow::Result<App> {
-        let clock = deps.clock.clone();
-        let core = Core::assemble(config, deps, true).await?;
-        // Keys of a database from before the vault move under it, and an
-        // erasure undone by restoring an older backup is done again, before
-        // anything is served.
-        let upgraded = core.recordings.keys().upgrade_all().await?;
-        if upgraded > 0 {
-            tracing::info!(
-                accounts = upgraded,
-                "account keys moved under the key vault"
-            );
-        }
-        core.closures.replay_ledger().await?;
-        let public_url = match &config.public_url {
-            Some(u) => Some(url::Url::parse(u).context("public_url is not a URL")?),
-            None => None,
-        };
-        let settings = WebSettings {
-            secure_cookies: public_url.as_ref().is_some_and(|u| u.scheme() == "https"),
-            public_url,
-            body_limit: config.body_limit_bytes,
-            session_max_age_secs: (config.session_idle_days * 24 * 3600) as i64,
-            mqtt: config.mqtt_url.as_deref().map(|url| web::state::MqttInfo {
-                broker: crate::senders::mqtt_broker(url),
-                prefix: config.mqtt_prefix.clone(),
-                discovery_prefix: config.mqtt_discovery_prefix.clone(),
-            }),
-        };
-        let router = web::router(AppState {
-            accounts: core.accounts.clone(),
-            cameras: core.cameras.clone(),
-            recordings: core.recordings.clone(),
-            events: core.events.clone(),
-            webhooks: core.webhooks.clone(),
-            statistics: core.statistics.clone(),
-            requests: core.requests.clone(),
-            consents: core.consents.clone(),
-            exports: core.exports.clone(),
-            closures: core.closures.clone(),
-            marketing: core.marketing.clone(),
-            usage: core.usage.clone(),
-            retention: core.retention.clone(),
-            holdings: core.holdings.clone(),
-            blobs: core.blobs.clone(),
-            settings: Arc::new(settings),
-        });
-        // Before the port opens, so no upload is in flight: a blob without
-        // a row can only be the leftover of a crash.
-        let report = core
-            .recordings
-            .reconcile()
-            .await
-            .context("reconciling recordings with the blob store")?;
-        if report != Default::default() {
-            tracing::warn!(
-                orphan_blobs = report.orphan_blobs,
-                missing_blobs = report.missing_blobs,
-                "recording index reconciled"
-            );
-        }
-        let listener = TcpListener::bind(&config.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", config.listen))?;
-        let addr = listener.local_addr()?;
-        Ok(App {
-            core,
-            clock,
-            purge_every: Duration::from_secs(config.purge_interval_secs),
-            rtsp_rescan: Duration::from_secs(config.rtsp_rescan_secs),
-            mqtt_every: Duration::from_secs(config.mqtt_state_interval_secs),
-            listener,
-            router,
-            addr,
-        })
-    }
-
-    /// The address actually bound (useful with port 0).
-    pub fn local_addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// The services, for tests and the CLI.
-    pub fn core(&self) -> &Core {
-        &self.core
-    }
-
-    /// Serves until `shutdown` completes, then finishes in-flight requests
-    /// and closes the database.
-    pub async fn run(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> anyhow::Result<()> {
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let (stop, stopped) = tokio::sync::watch::channel(false);
-        let purge = crate::jobs::spawn_purge(self.core.clone(), self.purge_every, stopped.clone());
-        let uploads = crate::jobs::spawn_upload_stats(
-            self.core.recordings.clone(),
-            UPLOAD_STATS_EVERY,
-            stopped.clone(),
-        );
-        let mqtt = self.core.mqtt.clone().map(|mqtt| {
-            crate::jobs::spawn_mqtt_state(
-                self.core.cameras.clone(),
-                mqtt,
-                self.mqtt_every,
-                stopped.clone(),
-            )
-        });
-        let exports = {
-            let (exports, stopped) = (self.core.exports.clone(), stopped.clone());
-            tokio::spawn(async move { exports.run(stopped).await })
-        };
-        let webhooks = crate::jobs::spawn_webhooks(
-            self.core.webhooks.clone(),
-            WEBHOOKS_EVERY,
-            stopped.clone(),
-        );
-        let pulls = crate::rtsp_ingest::spawn(
-            crate::rtsp_ingest::PullDeps {
-                cameras: self.core.cameras.clone(),
-                recordings: self.core.recordings.clone(),
-                events: self.core.events.clone(),
-                clock: self.clock.clone(),
-            },
-            self.rtsp_rescan,
-            stopped,
-        );
-        axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("server failed")?;
-        let _ = stop.send(true);
-        // A purge in progress finishes its batch; it is idempotent anyway.
-        let _ = purge.await;
-        let _ = pulls.await;
-        let _ = uploads.await;
-        let _ = webhooks.await;
-        let _ = exports.await;
-        if let Some(mqtt) = mqtt {
-            // Says camvault is offline on the broker before the process ends.
-            let _ = mqtt.await;
-        }
-        self.core.store.close().await;
-        Ok(())
-    }
-}
-
-/// Resolves on SIGINT or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
-    }
-    tracing::info!("shutting down: finishing in-flight requests");
 }

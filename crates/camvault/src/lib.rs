@@ -11,4 +11,5 @@ pub mod master_key;
 pub mod motion_watch;
 pub mod rtsp_ingest;
 mod senders;
+pub mod server;
 pub mod simulate;
