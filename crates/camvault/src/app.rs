@@ -4,10 +4,11 @@
 //! Picks the SQL backend by URL scheme, opens the blob store, loads the
 //! master key, derives server keys, builds the senders, and binds the port.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 use domain::accounts::secrets::Secrets;
 use domain::accounts::{Accounts, AccountsConfig, AccountsDeps};
 use domain::cameras::{Cameras, CamerasDeps};
@@ -15,18 +16,19 @@ use domain::clock::{Clock, SystemClock};
 use domain::events::webhooks::{Webhooks, WebhooksConfig, WebhooksDeps};
 use domain::events::{Events, EventsConfig, EventsDeps};
 use domain::notify::Outbox;
-use domain::ports::{AlertSink, Sender};
+use domain::ports::{AlertSink, BlobStore, Sender};
 use domain::privacy::closure::{Closures, ClosuresConfig, ClosuresDeps};
 use domain::privacy::consent::Consents;
 use domain::privacy::export::{Exports, ExportsConfig, ExportsDeps};
 use domain::privacy::held::Holdings;
 use domain::privacy::marketing::Marketing;
 use domain::privacy::requests::{Requests, RequestsConfig};
+use domain::privacy::residency::{RegionPrefix, Regions, Residency};
 use domain::privacy::retention::{Retention, RetentionConfig};
 use domain::privacy::statistics::Statistics;
 use domain::privacy::usage::Usage;
 use domain::recordings::{Recordings, RecordingsConfig, RecordingsDeps};
-use store::{LocalBlobStore, SqlStore};
+use store::{LocalBlobStore, RegionalBlobStore, SqlStore};
 
 use crate::config::Config;
 use crate::master_key;
@@ -65,8 +67,8 @@ pub struct Core {
     pub recordings: Arc<Recordings>,
     /// The events and alerts service.
     pub events: Arc<Events>,
-    /// The blob store.
-    pub blobs: Arc<LocalBlobStore>,
+    /// The blob store (every region's, behind one).
+    pub blobs: Arc<dyn BlobStore>,
     /// Event webhooks (queued by every build, sent by the server's job).
     pub webhooks: Arc<Webhooks>,
     /// Aggregate statistics for administrators.
@@ -87,8 +89,18 @@ pub struct Core {
     pub retention: Arc<Retention>,
     /// What is held about each person, from the inventory.
     pub holdings: Arc<Holdings>,
+    /// Regions and moving between them.
+    pub residency: Arc<Residency>,
     /// The MQTT publisher, when `mqtt_url` is set and this is the server.
     pub mqtt: Option<Arc<delivery::MqttPublisher>>,
+}
+
+/// Region names: 1-32 of a-z, 0-9 and '-' (they become key prefixes).
+fn valid_region(name: &str) -> bool {
+    (1..=32).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 fn recordings_config(config: &Config) -> RecordingsConfig {
@@ -150,7 +162,23 @@ impl Core {
             email.clone(),
             deps.clock.clone(),
         ));
-        let blobs = Arc::new(LocalBlobStore::open(&config.blob_dir())?);
+        // One blob store per region (F11); the home region's is `blob_dir`.
+        let mut others: BTreeMap<String, Arc<dyn BlobStore>> = BTreeMap::new();
+        for (name, dir) in &config.regions {
+            if name == &config.home_region || !valid_region(name) {
+                bail!(
+                    "region {name:?}: names are 1-32 of a-z, 0-9 and '-', other than home_region"
+                );
+            }
+            others.insert(name.clone(), Arc::new(LocalBlobStore::open(dir)?));
+        }
+        let regions = Regions {
+            home: config.home_region.clone(),
+            others: others.keys().cloned().collect(),
+        };
+        let home: Arc<dyn BlobStore> = Arc::new(LocalBlobStore::open(&config.blob_dir())?);
+        let blobs: Arc<dyn BlobStore> = Arc::new(RegionalBlobStore::new(home, others));
+        let region_prefix = Arc::new(RegionPrefix::new(shared.clone(), regions));
         let vault: Arc<dyn domain::ports::KeyVault> =
             Arc::new(store::FileKeyVault::open(&config.key_vault_dir())?);
         let cameras = Cameras::new(CamerasDeps {
@@ -176,6 +204,7 @@ impl Core {
                 blobs: blobs.clone(),
                 cameras: cameras.clone(),
                 consents: consents.clone(),
+                regions: region_prefix.clone(),
                 clock: deps.clock.clone(),
                 account_kek: key.derive("account keys"),
             },
@@ -284,6 +313,14 @@ impl Core {
             },
         ));
         let holdings = Arc::new(Holdings::new(shared.clone()));
+        let residency = Arc::new(Residency::new(
+            region_prefix,
+            shared.clone(),
+            shared.clone(),
+            blobs.clone(),
+            shared.clone(),
+            deps.clock.clone(),
+        ));
         let closures = Arc::new(Closures::new(
             ClosuresDeps {
                 store: shared.clone(),
@@ -311,6 +348,7 @@ impl Core {
             usage,
             retention,
             holdings,
+            residency,
             blobs,
             webhooks,
             statistics,

@@ -75,6 +75,10 @@ pub struct Config {
     pub erasure_grace_days: u64,
     /// Ask sign-ups for a birth date, and a guardian's confirmation under `minimum_age`.
     pub age_check: bool,
+    /// The home region's name: its blobs are in `blob_dir`.
+    pub home_region: String,
+    /// Other regions: name → blob directory (F11).
+    pub regions: std::collections::BTreeMap<String, PathBuf>,
     /// The age below which a guardian must confirm (with `age_check`).
     pub minimum_age: u32,
     /// Days after which service-log addresses are truncated.
@@ -125,6 +129,8 @@ impl Default for Config {
             export_link_hours: 72,
             erasure_grace_days: 180,
             age_check: false,
+            home_region: "home".into(),
+            regions: Default::default(),
             minimum_age: 18,
             ip_truncate_days: 7,
             service_log_days: 30,
@@ -173,6 +179,8 @@ impl std::fmt::Debug for Config {
             .field("export_link_hours", &self.export_link_hours)
             .field("erasure_grace_days", &self.erasure_grace_days)
             .field("age_check", &self.age_check)
+            .field("home_region", &self.home_region)
+            .field("regions", &self.regions)
             .field("minimum_age", &self.minimum_age)
             .field("ip_truncate_days", &self.ip_truncate_days)
             .field("service_log_days", &self.service_log_days)
@@ -243,6 +251,8 @@ const ENV_KEYS: &[&str] = &[
     "export_link_hours",
     "erasure_grace_days",
     "age_check",
+    "home_region",
+    "regions",
     "minimum_age",
     "ip_truncate_days",
     "service_log_days",

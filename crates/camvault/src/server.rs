@@ -78,6 +78,7 @@ impl App {
             usage: core.usage.clone(),
             retention: core.retention.clone(),
             holdings: core.holdings.clone(),
+            residency: core.residency.clone(),
             blobs: core.blobs.clone(),
             settings: Arc::new(settings),
         });

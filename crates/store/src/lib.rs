@@ -14,5 +14,6 @@ pub mod sql;
 pub mod vault;
 
 pub use blob::local::LocalBlobStore;
+pub use blob::regional::RegionalBlobStore;
 pub use sql::SqlStore;
 pub use vault::FileKeyVault;

@@ -14,7 +14,8 @@ use crate::api::{
     search, sessions, setup, sharing, tokens, webhooks,
 };
 use crate::api::{
-    closures, consents, exports, held, marketing, motion, push, requests, service_log, usage,
+    closures, consents, exports, held, marketing, motion, push, requests, residency, service_log,
+    usage,
 };
 use crate::error::ApiError;
 use crate::pages;
@@ -178,6 +179,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/retention", get(service_log::dry_run))
         .route("/me/activity", get(service_log::activity))
         .route("/me/data", get(held::mine))
+        .route("/me/region", get(residency::get).put(residency::put))
         .route("/admin/accounts/{id}/erasure", post(closures::erase_sooner))
         .route("/me/exports/{id}/download", get(exports::download))
         .route("/me/consents", get(consents::mine).put(consents::change))

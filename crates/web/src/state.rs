@@ -40,6 +40,8 @@ pub struct AppState {
     pub retention: Arc<domain::privacy::retention::Retention>,
     /// What is held about each person, from the inventory.
     pub holdings: Arc<domain::privacy::held::Holdings>,
+    /// Regions and moving between them.
+    pub residency: Arc<domain::privacy::residency::Residency>,
     /// The blob store (checked by readiness).
     pub blobs: Arc<dyn BlobStore>,
     /// HTTP-level settings.

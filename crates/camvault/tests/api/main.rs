@@ -36,6 +36,7 @@ mod provisioning;
 mod push;
 mod recordings;
 mod requests;
+mod residency;
 mod retention;
 mod rtsp;
 mod rtsp_ingest;

@@ -172,7 +172,8 @@ impl Events {
             crypto::blob::seal_blob(&kek, &key_id, crypto::blob::DEFAULT_CHUNK_LOG2, bytes)
                 .map_err(|e| Error::Storage(e.to_string()))?;
         let key = format!(
-            "events/{camera}/{day}/{}.jpg.cvb",
+            "{}events/{camera}/{day}/{}.jpg.cvb",
+            self.recordings.blob_prefix(owner).await?,
             uuid::Uuid::new_v4().simple()
         );
         self.blobs.put(&key, sealed).await?;

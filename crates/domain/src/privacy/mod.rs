@@ -8,6 +8,7 @@ pub mod inventory;
 pub mod marketing;
 pub mod masking;
 pub mod requests;
+pub mod residency;
 pub mod retention;
 pub mod statistics;
 pub mod usage;

@@ -142,7 +142,8 @@ impl Recordings {
             .media_key(owner, camera.id, super::keys::INIT_DAY)
             .await?;
         let blob_key = format!(
-            "media/{}/init/{}.mp4.cvb",
+            "{}media/{}/init/{}.mp4.cvb",
+            self.regions.for_account(owner).await?,
             camera.id,
             uuid::Uuid::new_v4().simple()
         );
@@ -297,6 +298,7 @@ impl Recordings {
             upload.bytes
         };
         let day = super::utc_day(upload.start);
+        let region = self.regions.for_account(owner).await?;
         let (key_id, kek) = self.keys.media_key(owner, camera.id, &day).await?;
         let sealed =
             crypto::blob::seal_blob(&kek, &key_id, crypto::blob::DEFAULT_CHUNK_LOG2, &plain)
@@ -313,7 +315,7 @@ impl Recordings {
             keyframes,
             has_audio: keep_audio,
             blob_key: format!(
-                "media/{}/{day}/{}.m4s.cvb",
+                "{region}media/{}/{day}/{}.m4s.cvb",
                 camera.id,
                 uuid::Uuid::new_v4().simple()
             ),

@@ -244,6 +244,8 @@ pub struct RecordingsDeps {
     pub cameras: Arc<Cameras>,
     /// Consents: location tags are kept only with one (C4).
     pub consents: Arc<crate::privacy::consent::Consents>,
+    /// Which region's store new blobs go to (F11).
+    pub regions: Arc<crate::privacy::residency::RegionPrefix>,
     /// Time.
     pub clock: Arc<dyn Clock>,
     /// The master-key-derived key that wraps account keys.
@@ -257,6 +259,7 @@ pub struct Recordings {
     blobs: Arc<dyn BlobStore>,
     cameras: Arc<Cameras>,
     consents: Arc<crate::privacy::consent::Consents>,
+    regions: Arc<crate::privacy::residency::RegionPrefix>,
     clock: Arc<dyn Clock>,
     keys: KeyRing,
     config: RecordingsConfig,
@@ -282,6 +285,7 @@ impl Recordings {
             blobs: deps.blobs,
             cameras: deps.cameras,
             consents: deps.consents,
+            regions: deps.regions,
             clock: deps.clock,
             config,
             inits: Mutex::new(HashMap::new()),
@@ -290,6 +294,11 @@ impl Recordings {
             uploads: Mutex::new(uploads::Pending::default()),
             slots: slots::SlotCache::default(),
         }
+    }
+
+    /// The key prefix of `account`'s new blobs: its region's (F11).
+    pub async fn blob_prefix(&self, account: AccountId) -> crate::Result<String> {
+        self.regions.for_account(account).await
     }
 
     /// The key ring (for erasure and master-key rotation).

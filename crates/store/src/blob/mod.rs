@@ -1,3 +1,4 @@
 //! Blob stores: where encrypted media lives, behind `domain::ports::BlobStore`.
 
 pub mod local;
+pub mod regional;

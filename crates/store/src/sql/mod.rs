@@ -12,6 +12,7 @@ mod guardians;
 mod keys;
 mod push;
 mod recordings;
+mod regions;
 mod requests;
 mod service_log;
 mod sessions;

@@ -19,6 +19,7 @@ pub mod openapi;
 pub mod push;
 pub mod recordings;
 pub mod requests;
+pub mod residency;
 pub mod search;
 pub mod service_log;
 pub mod sessions;

@@ -11,7 +11,8 @@ use super::{
     sessions, setup, sharing, tokens, webhooks,
 };
 use super::{
-    closures, consents, exports, held, marketing, motion, push, requests, service_log, usage,
+    closures, consents, exports, held, marketing, motion, push, requests, residency, service_log,
+    usage,
 };
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::pages::layout;
@@ -46,6 +47,7 @@ use crate::pages::layout;
         exports::create, exports::mine, exports::download,
         closures::cancel, closures::erase_sooner, closures::restriction, closures::set_restriction,
         marketing::send, usage::report, service_log::activity, service_log::dry_run, held::mine,
+        residency::get, residency::put,
         consents::mine, consents::change, consents::accept_policy, consents::policies, consents::publish,
         sharing::invite, sharing::cancel, sharing::shares, sharing::revoke,
         sharing::incoming, sharing::accept, sharing::decline,

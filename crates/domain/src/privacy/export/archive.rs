@@ -69,9 +69,10 @@ pub(super) async fn write(
 ) -> Result<Written> {
     let who = export.account_id;
     let kek = deps.recordings.keys().account_key(who).await?;
+    let region = deps.recordings.blob_prefix(who).await?;
     let mut out = PartWriter::new(
         deps.blobs.clone(),
-        parts_prefix(&export.id),
+        format!("{region}{}", parts_prefix(&export.id)),
         kek,
         format!("export {}", export.id),
         config.part_bytes,

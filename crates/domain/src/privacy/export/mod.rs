@@ -268,7 +268,12 @@ impl Exports {
 
     /// Reads part `index` of a ready export, decrypted.
     pub async fn part(&self, export: &ExportRecord, index: i64) -> Result<Vec<u8>> {
-        let key = format!("{}{}", parts_prefix(&export.id), parts::part_name(index));
+        let key = format!(
+            "{}{}{}",
+            self.deps.recordings.blob_prefix(export.account_id).await?,
+            parts_prefix(&export.id),
+            parts::part_name(index)
+        );
         let sealed = self
             .deps
             .blobs

@@ -2,7 +2,7 @@
 
 use super::DataClass::{Contact, Content, Identity, NotPersonal, Technical};
 use super::LegalBasis::{Consent, Contract, LegalObligation, LegitimateInterest};
-use super::Purpose::{Account, Improvement, Rights, Security};
+use super::Purpose::{Account, Improvement, Recording, Rights, Security};
 use super::Recipient::{EmailRelay, SmsGateway};
 use super::{col, Table};
 
@@ -179,6 +179,19 @@ pub(super) const TABLES: &[Table] = &[
             col("token_hash", Technical),
             col("requested_at", Technical),
             col("confirmed_at", Technical),
+        ],
+    },
+    Table {
+        name: "account_regions",
+        holds: "the region whose storage holds your recordings and files, and since when",
+        purpose: Recording,
+        basis: Contract,
+        retention: "while the account exists",
+        recipients: &[],
+        columns: &[
+            col("account_id", Identity),
+            col("region", Technical),
+            col("since", Technical),
         ],
     },
     Table {
