@@ -268,6 +268,10 @@ impl Core {
             AccountsConfig {
                 session_idle: Duration::from_secs(config.session_idle_days * 24 * 3600),
                 minimum_age: config.age_check.then_some(config.minimum_age),
+                minimum_age_by_region: config.minimum_age_by_region.clone(),
+                regions: std::iter::once(config.home_region.clone())
+                    .chain(config.regions.keys().cloned())
+                    .collect(),
                 ..AccountsConfig::default()
             },
         ));

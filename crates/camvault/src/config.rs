@@ -81,6 +81,8 @@ pub struct Config {
     pub regions: std::collections::BTreeMap<String, PathBuf>,
     /// The age below which a guardian must confirm (with `age_check`).
     pub minimum_age: u32,
+    /// Minimum ages that differ by region (name → age), with `age_check`.
+    pub minimum_age_by_region: std::collections::BTreeMap<String, u32>,
     /// Days after which service-log addresses are truncated.
     pub ip_truncate_days: u64,
     /// Days service-log entries are kept.
@@ -132,6 +134,7 @@ impl Default for Config {
             home_region: "home".into(),
             regions: Default::default(),
             minimum_age: 18,
+            minimum_age_by_region: Default::default(),
             ip_truncate_days: 7,
             service_log_days: 30,
             mqtt_url: None,
@@ -182,6 +185,7 @@ impl std::fmt::Debug for Config {
             .field("home_region", &self.home_region)
             .field("regions", &self.regions)
             .field("minimum_age", &self.minimum_age)
+            .field("minimum_age_by_region", &self.minimum_age_by_region)
             .field("ip_truncate_days", &self.ip_truncate_days)
             .field("service_log_days", &self.service_log_days)
             .field("mqtt_url", &redact(&self.mqtt_url))
@@ -254,6 +258,7 @@ const ENV_KEYS: &[&str] = &[
     "home_region",
     "regions",
     "minimum_age",
+    "minimum_age_by_region",
     "ip_truncate_days",
     "service_log_days",
     "mqtt_url",

@@ -149,3 +149,46 @@ async fn without_the_age_check_no_birth_date_is_asked() {
         .await;
     assert_eq!(resp.status(), StatusCode::CREATED);
 }
+
+// promise: A7
+#[tokio::test]
+async fn the_minimum_age_can_differ_by_region() {
+    let app = TestApp::spawn_with(|c| {
+        c.age_check = true;
+        c.minimum_age = 18;
+        c.minimum_age_by_region.insert("eu".into(), 16);
+        let eu = c.data_dir.join("eu-blobs");
+        c.regions.insert("eu".into(), eu);
+    })
+    .await;
+    let page = reqwest::get(app.url("/signup"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("name=\"region\""));
+    // Seventeen (the clock reads 2026-09-21): a minor at home, not in the EU region.
+    let mut at_home = signup("homekid", Some("2009-05-01"), None);
+    at_home["region"] = json!("home");
+    assert_error(
+        app.post("/api/v1/accounts", at_home).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_input",
+    )
+    .await;
+    let mut in_eu = signup("eukid", Some("2009-05-01"), None);
+    in_eu["region"] = json!("eu");
+    let resp = app.post("/api/v1/accounts", in_eu).await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let region: serde_json::Value = app.get("/api/v1/me/region").await.json().await.unwrap();
+    assert_eq!(region["region"], "eu");
+    let mut nowhere = signup("lost", Some("1990-01-01"), None);
+    nowhere["region"] = json!("moon");
+    assert_error(
+        app.post("/api/v1/accounts", nowhere).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_input",
+    )
+    .await;
+}

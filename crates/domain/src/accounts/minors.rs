@@ -56,10 +56,17 @@ impl Accounts {
         birth_date: Option<&str>,
         guardian_email: Option<&str>,
         own: &[Address],
+        region: &str,
     ) -> Result<Option<GuardianNeeded>> {
-        let Some(minimum) = self.config.minimum_age else {
+        let Some(default) = self.config.minimum_age else {
             return Ok(None);
         };
+        let minimum = self
+            .config
+            .minimum_age_by_region
+            .get(region)
+            .copied()
+            .unwrap_or(default);
         let birth: jiff::civil::Date = birth_date
             .map(str::trim)
             .filter(|s| !s.is_empty())

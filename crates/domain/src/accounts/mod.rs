@@ -46,6 +46,10 @@ pub struct AccountsConfig {
     /// With the age check on, the age below which a guardian must confirm
     /// a new account (A7); None turns the check off.
     pub minimum_age: Option<u32>,
+    /// Minimum ages that differ by region (with the age check on).
+    pub minimum_age_by_region: std::collections::BTreeMap<String, u32>,
+    /// The regions a person may sign up in, home first (F11).
+    pub regions: Vec<String>,
 }
 
 impl Default for AccountsConfig {
@@ -56,6 +60,8 @@ impl Default for AccountsConfig {
             code_max_attempts: 5,
             code_resend_interval: Duration::from_secs(30),
             minimum_age: None,
+            minimum_age_by_region: Default::default(),
+            regions: vec!["home".into()],
         }
     }
 }

@@ -24,6 +24,8 @@ pub struct Registration {
     pub birth_date: Option<String>,
     /// A parent's or guardian's email, needed under the minimum age.
     pub guardian_email: Option<String>,
+    /// The region to keep the account's data in; home when absent (F11).
+    pub region: Option<String>,
 }
 
 /// How a registration ended.
@@ -67,13 +69,38 @@ impl Accounts {
         base: &str,
     ) -> Result<Registered> {
         let (username, contacts) = reg.parse()?;
+        let home = self.config.regions.first().cloned().unwrap_or_default();
+        let region = match reg
+            .region
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+        {
+            None => home.clone(),
+            Some(r) if self.config.regions.iter().any(|k| k == r) => r.to_string(),
+            Some(_) => {
+                let all = self.config.regions.join(", ");
+                return Err(Error::invalid("region", format!("one of {all}")));
+            }
+        };
         let guardian = self.age_check(
             reg.birth_date.as_deref(),
             reg.guardian_email.as_deref(),
             &contacts,
+            &region,
         )?;
         self.create_account(username.clone(), &reg.password, contacts, Role::User)
             .await?;
+        if region != home {
+            let account = self
+                .store
+                .account_by_username(username.as_str())
+                .await?
+                .ok_or(Error::NotFound("account"))?;
+            self.store
+                .set_account_region(account.id, &region, self.clock.now())
+                .await?;
+        }
         let Some(guardian) = guardian else {
             let signed_in = self.sign_in_as_new(username, user_agent).await?;
             return Ok(Registered::SignedIn(Box::new(signed_in)));

@@ -356,6 +356,7 @@ pub trait IdentityStore:
     + SettingStore
     + ServiceLogStore
     + crate::accounts::minors::GuardianStore
+    + crate::privacy::residency::RegionStore
 {
     /// Checks the database answers (readiness).
     async fn ping(&self) -> Result<()>;

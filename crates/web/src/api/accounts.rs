@@ -34,6 +34,10 @@ pub struct RegisterRequest {
     /// Under the minimum age: a parent's or guardian's email, who must confirm.
     #[serde(default)]
     pub guardian_email: Option<String>,
+    /// The region to keep the account's data in (see `GET /api/v1/me/region`
+    /// for the names); the home region when absent.
+    #[serde(default)]
+    pub region: Option<String>,
 }
 
 /// A registration that waits for a guardian.
@@ -66,6 +70,7 @@ pub async fn register(
         phone: req.phone,
         birth_date: req.birth_date,
         guardian_email: req.guardian_email,
+        region: req.region,
     };
     let base = public_base(&state, &headers);
     match state

@@ -31,6 +31,8 @@ pub struct SignupForm {
     birth_date: String,
     #[serde(default)]
     guardian_email: String,
+    #[serde(default)]
+    region: String,
 }
 
 fn signup_page(state: &AppState, form: &SignupForm, error: Option<&str>) -> Markup {
@@ -49,6 +51,15 @@ fn signup_page(state: &AppState, form: &SignupForm, error: Option<&str>) -> Mark
                 label { "Mobile phone " small { "(international form, e.g. +44 7700 900123)" }
                     input type="tel" name="phone" autocomplete="tel" value=(form.phone); }
                 p.muted { "Give an email address, a phone number, or both. We send a code to confirm each." }
+                @if state.accounts.config().regions.len() > 1 {
+                    label { "Where your data is kept"
+                        select name="region" {
+                            @for r in &state.accounts.config().regions {
+                                option value=(r) selected[*r == form.region] { (r) }
+                            }
+                        }
+                    }
+                }
                 @if let Some(age) = minimum_age {
                     label { "Birth date " small { "(only compared with the minimum age, never kept)" }
                         input type="date" name="birth_date" required value=(form.birth_date); }
@@ -82,6 +93,7 @@ pub async fn signup_post(
         phone: Some(form.phone.clone()),
         birth_date: Some(form.birth_date.clone()),
         guardian_email: Some(form.guardian_email.clone()),
+        region: Some(form.region.clone()),
     };
     let base = public_base(&state, &headers);
     match state
