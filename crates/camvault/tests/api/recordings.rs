@@ -114,6 +114,29 @@ pub async fn upload_demo_spans(app: &TestApp, cam: &Cam, prefix: &str) -> Vec<(i
     spans
 }
 
+/// Checks with ffprobe (when present, always in CI) that `mp4` is a file
+/// it reads without an error, lasting as long as the demo clip.
+pub fn assert_plays_as_the_demo(what: &str, mp4: &[u8]) {
+    if !testkit::ffprobe::available(what) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("probe.mp4");
+    std::fs::write(&file, mp4).unwrap();
+    let probe = testkit::ffprobe::probe(&file.display().to_string(), &[]);
+    assert!(
+        probe.success && probe.errors.is_empty(),
+        "{what}: {}",
+        probe.errors
+    );
+    let secs: f64 = probe.json["format"]["duration"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((11.0..13.0).contains(&secs), "{what}: duration {secs}");
+}
+
 /// Shares the camera with a new verified person "grandma" as a viewer;
 /// returns her, signed in, with the invitation accepted.
 pub async fn share_with_grandma(app: &TestApp, cam: &Cam) -> Person {
@@ -238,20 +261,7 @@ async fn a_download_is_one_mp4_that_ffprobe_accepts() {
     let parsed = media::fmp4::parse_init(&bytes[..init.len()]).unwrap();
     assert_eq!(parsed.tracks.len(), 2);
 
-    if testkit::ffprobe::available("mp4 download") {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("download.mp4");
-        std::fs::write(&file, &bytes).unwrap();
-        let target = file.display().to_string();
-        let probe = testkit::ffprobe::probe(&target, &[]);
-        assert!(probe.success && probe.errors.is_empty(), "{}", probe.errors);
-        let secs: f64 = probe.json["format"]["duration"]
-            .as_str()
-            .unwrap()
-            .parse()
-            .unwrap();
-        assert!((11.0..13.0).contains(&secs), "duration {secs}");
-    }
+    assert_plays_as_the_demo("mp4 download", &bytes);
     let log: Vec<Value> = cam
         .owner
         .get("/api/v1/me/access-log")
