@@ -15,6 +15,21 @@ async fn sign_in_kid(app: &TestApp) -> reqwest::Response {
     .await
 }
 
+/// A sign-up the server refuses as invalid input.
+async fn refused(app: &TestApp, body: serde_json::Value) {
+    let resp = app.post("/api/v1/accounts", body).await;
+    assert_error(resp, StatusCode::BAD_REQUEST, "invalid_input").await;
+}
+
+async fn signup_page(app: &TestApp) -> String {
+    reqwest::get(app.url("/signup"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 fn signup(name: &str, birth: Option<&str>, guardian: Option<&str>) -> serde_json::Value {
     json!({
         "username": name,
@@ -34,31 +49,11 @@ async fn a_minor_waits_for_a_guardian_who_confirms_by_a_mailed_link() {
     })
     .await;
     // The sign-up page asks for the birth date.
-    let page = reqwest::get(app.url("/signup"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = signup_page(&app).await;
     assert!(page.contains("name=\"birth_date\""));
 
-    assert_error(
-        app.post("/api/v1/accounts", signup("nobirth", None, None))
-            .await,
-        StatusCode::BAD_REQUEST,
-        "invalid_input",
-    )
-    .await;
-    assert_error(
-        app.post(
-            "/api/v1/accounts",
-            signup("future", Some("2030-01-01"), None),
-        )
-        .await,
-        StatusCode::BAD_REQUEST,
-        "invalid_input",
-    )
-    .await;
+    refused(&app, signup("nobirth", None, None)).await;
+    refused(&app, signup("future", Some("2030-01-01"), None)).await;
     // Old enough (the clock reads 2026-09-21): signed in at once.
     let resp = app
         .post(
@@ -69,21 +64,10 @@ async fn a_minor_waits_for_a_guardian_who_confirms_by_a_mailed_link() {
     assert_eq!(resp.status(), StatusCode::CREATED);
 
     // Too young, and no guardian: refused, nothing stored.
-    assert_error(
-        app.post("/api/v1/accounts", signup("kid", Some("2012-05-01"), None))
-            .await,
-        StatusCode::BAD_REQUEST,
-        "invalid_input",
-    )
-    .await;
-    assert_error(
-        app.post(
-            "/api/v1/accounts",
-            signup("kid", Some("2012-05-01"), Some("kid@example.com")),
-        )
-        .await,
-        StatusCode::BAD_REQUEST,
-        "invalid_input",
+    refused(&app, signup("kid", Some("2012-05-01"), None)).await;
+    refused(
+        &app,
+        signup("kid", Some("2012-05-01"), Some("kid@example.com")),
     )
     .await;
     let resp = app
@@ -137,12 +121,7 @@ async fn a_minor_waits_for_a_guardian_who_confirms_by_a_mailed_link() {
 #[tokio::test]
 async fn without_the_age_check_no_birth_date_is_asked() {
     let app = TestApp::spawn().await;
-    let page = reqwest::get(app.url("/signup"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = signup_page(&app).await;
     assert!(!page.contains("birth_date"));
     let resp = app
         .post("/api/v1/accounts", signup("anyone", None, None))
@@ -161,22 +140,12 @@ async fn the_minimum_age_can_differ_by_region() {
         c.regions.insert("eu".into(), eu);
     })
     .await;
-    let page = reqwest::get(app.url("/signup"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = signup_page(&app).await;
     assert!(page.contains("name=\"region\""));
     // Seventeen (the clock reads 2026-09-21): a minor at home, not in the EU region.
     let mut at_home = signup("homekid", Some("2009-05-01"), None);
     at_home["region"] = json!("home");
-    assert_error(
-        app.post("/api/v1/accounts", at_home).await,
-        StatusCode::BAD_REQUEST,
-        "invalid_input",
-    )
-    .await;
+    refused(&app, at_home).await;
     let mut in_eu = signup("eukid", Some("2009-05-01"), None);
     in_eu["region"] = json!("eu");
     let resp = app.post("/api/v1/accounts", in_eu).await;
@@ -185,10 +154,5 @@ async fn the_minimum_age_can_differ_by_region() {
     assert_eq!(region["region"], "eu");
     let mut nowhere = signup("lost", Some("1990-01-01"), None);
     nowhere["region"] = json!("moon");
-    assert_error(
-        app.post("/api/v1/accounts", nowhere).await,
-        StatusCode::BAD_REQUEST,
-        "invalid_input",
-    )
-    .await;
+    refused(&app, nowhere).await;
 }
