@@ -15,10 +15,9 @@
 //! (an account's period key) named by `key_id`: destroying that key makes
 //! the blob unreadable wherever copies of it live.
 
-use aes_gcm::aead::{Aead, KeyInit, Payload};
-use aes_gcm::Aes256Gcm;
 use rand::RngCore;
 
+use crate::aead::Aes256;
 use crate::{open, seal, Error};
 
 const MAGIC: &[u8; 4] = b"CVB1";
@@ -135,10 +134,10 @@ impl Header {
         Ok(n)
     }
 
-    fn data_key(&self, kek: &[u8; 32]) -> Result<Aes256Gcm, Error> {
+    fn data_key(&self, kek: &[u8; 32]) -> Result<Aes256, Error> {
         let key = open(kek, self.key_id.as_bytes(), &self.wrapped_key)?;
         let key: [u8; 32] = key.try_into().map_err(|_| Error::Unauthentic)?;
-        Ok(Aes256Gcm::new(&key.into()))
+        Ok(Aes256::new(&key))
     }
 
     /// Decrypts plaintext `start..end` from `chunks`, the stored bytes of the
@@ -150,34 +149,62 @@ impl Header {
         end: u64,
         chunks: &[u8],
     ) -> Result<Vec<u8>, Error> {
+        self.open_range_owned(kek, start, end, chunks.to_vec())
+    }
+
+    /// [`Header::open_range`] on a buffer it may reuse: the chunks are
+    /// decrypted where they lie and the plaintext moved down over the tags,
+    /// so no second buffer of the same size is needed.
+    pub fn open_range_owned(
+        &self,
+        kek: &[u8; 32],
+        start: u64,
+        end: u64,
+        chunks: Vec<u8>,
+    ) -> Result<Vec<u8>, Error> {
+        self.open_span(kek, start, end, chunks, 0)
+    }
+
+    /// Decrypts plaintext `start..end` from `buf[base..]`, the stored bytes
+    /// of its span, moving the plaintext to the front of `buf`.
+    fn open_span(
+        &self,
+        kek: &[u8; 32],
+        start: u64,
+        end: u64,
+        mut buf: Vec<u8>,
+        base: usize,
+    ) -> Result<Vec<u8>, Error> {
         let (from, to, first) = self.span(start, end)?;
-        if chunks.len() as u64 != to - from {
+        if buf.len().checked_sub(base) != Some((to - from) as usize) {
             return Err(Error::Unauthentic);
         }
         let cipher = self.data_key(kek)?;
         let stride = self.chunk_size() as usize + TAG;
         let total = self.chunks();
-        let mut plain = Vec::with_capacity((end - start) as usize);
-        for (k, ct) in chunks.chunks(stride).enumerate() {
-            let index = first + k as u64;
+        let (mut read, mut written, mut index) = (base, 0usize, first);
+        while read < buf.len() {
+            let len = (buf.len() - read).min(stride);
+            let Some(body) = len.checked_sub(TAG) else {
+                return Err(Error::Unauthentic);
+            };
             let nonce = self.nonce(index, index + 1 == total)?;
-            let part = cipher
-                .decrypt(
-                    (&nonce).into(),
-                    Payload {
-                        msg: ct,
-                        aad: &self.raw,
-                    },
-                )
-                .map_err(|_| Error::Unauthentic)?;
-            plain.extend_from_slice(&part);
+            let (data, tag) = buf[read..read + len].split_at_mut(body);
+            cipher.open_in_place(nonce, &self.raw, data, tag)?;
+            // Plaintext only ever moves down, over bytes already read.
+            buf.copy_within(read..read + body, written);
+            read += len;
+            written += body;
+            index += 1;
         }
         let skip = (start - first * self.chunk_size()) as usize;
         let want = (end - start) as usize;
-        plain
-            .get(skip..skip + want)
-            .map(<[u8]>::to_vec)
-            .ok_or(Error::Unauthentic)
+        if written < skip + want {
+            return Err(Error::Unauthentic);
+        }
+        buf.truncate(skip + want);
+        buf.drain(..skip);
+        Ok(buf)
     }
 }
 
@@ -188,6 +215,64 @@ pub fn seal_blob(
     chunk_log2: u8,
     plaintext: &[u8],
 ) -> Result<Vec<u8>, Error> {
+    let (header, cipher) = new_header(kek, key_id, chunk_log2, plaintext.len())?;
+    let mut out = Vec::with_capacity(header.stored_len() as usize);
+    out.extend_from_slice(&header.raw);
+    let pieces: Vec<&[u8]> = if plaintext.is_empty() {
+        vec![&[][..]]
+    } else {
+        plaintext.chunks(header.chunk_size() as usize).collect()
+    };
+    for (i, piece) in pieces.into_iter().enumerate() {
+        let nonce = header.nonce(i as u64, i as u64 + 1 == header.chunks())?;
+        let at = out.len();
+        out.extend_from_slice(piece);
+        let tag = cipher.seal_in_place(nonce, &header.raw, &mut out[at..])?;
+        out.extend_from_slice(&tag);
+    }
+    Ok(out)
+}
+
+/// [`seal_blob`] reusing the plaintext's buffer: it grows by the header
+/// and tags, each chunk moves up to its place (last first, so nothing is
+/// overwritten before it moved) and is encrypted there.
+pub fn seal_blob_owned(
+    kek: &[u8; 32],
+    key_id: &str,
+    chunk_log2: u8,
+    mut data: Vec<u8>,
+) -> Result<Vec<u8>, Error> {
+    let len = data.len();
+    let (header, cipher) = new_header(kek, key_id, chunk_log2, len)?;
+    let chunk = header.chunk_size() as usize;
+    let head = header.len();
+    let total = header.chunks() as usize;
+    data.resize(header.stored_len() as usize, 0);
+    let place = |i: usize| head + i * (chunk + TAG);
+    for i in (0..total).rev() {
+        let from = i * chunk;
+        let to = (from + chunk).min(len);
+        data.copy_within(from..to, place(i));
+    }
+    data[..head].copy_from_slice(&header.raw);
+    for i in 0..total {
+        let body = (len - i * chunk).min(chunk);
+        let at = place(i);
+        let nonce = header.nonce(i as u64, i + 1 == total)?;
+        let tag = cipher.seal_in_place(nonce, &header.raw, &mut data[at..at + body])?;
+        data[at + body..at + body + TAG].copy_from_slice(&tag);
+    }
+    Ok(data)
+}
+
+/// A fresh header for `len` bytes of plaintext, with its new data key
+/// wrapped by `kek`, and that key ready to seal with.
+fn new_header(
+    kek: &[u8; 32],
+    key_id: &str,
+    chunk_log2: u8,
+    len: usize,
+) -> Result<(Header, Aes256), Error> {
     if !(4..=24).contains(&chunk_log2) || key_id.len() > u16::MAX as usize {
         return Err(Error::OutOfRange);
     }
@@ -203,34 +288,10 @@ pub fn seal_blob(
     raw.extend_from_slice(&(key_id.len() as u16).to_be_bytes());
     raw.extend_from_slice(key_id.as_bytes());
     raw.extend_from_slice(&nonce_prefix);
-    raw.extend_from_slice(&(plaintext.len() as u64).to_be_bytes());
+    raw.extend_from_slice(&(len as u64).to_be_bytes());
     raw.extend_from_slice(&(wrapped.len() as u16).to_be_bytes());
     raw.extend_from_slice(&wrapped);
-    let header = Header::parse(&raw)?;
-    let cipher = Aes256Gcm::new(&data_key.into());
-    let c = 1usize << chunk_log2;
-    let total = header.chunks();
-    let mut out = raw.clone();
-    out.reserve(plaintext.len() + total as usize * TAG);
-    let pieces: Vec<&[u8]> = if plaintext.is_empty() {
-        vec![&[][..]]
-    } else {
-        plaintext.chunks(c).collect()
-    };
-    for (i, piece) in pieces.into_iter().enumerate() {
-        let nonce = header.nonce(i as u64, i as u64 + 1 == total)?;
-        let ct = cipher
-            .encrypt(
-                (&nonce).into(),
-                Payload {
-                    msg: piece,
-                    aad: &raw,
-                },
-            )
-            .map_err(|_| Error::OutOfRange)?;
-        out.extend_from_slice(&ct);
-    }
-    Ok(out)
+    Ok((Header::parse(&raw)?, Aes256::new(&data_key)))
 }
 
 /// Decrypts a whole blob.
@@ -246,4 +307,14 @@ pub fn open_blob(kek: &[u8; 32], blob: &[u8]) -> Result<Vec<u8>, Error> {
         header.plaintext_len,
         &blob[from as usize..to as usize],
     )
+}
+
+/// [`open_blob`] decrypting in the blob's own buffer.
+pub fn open_blob_owned(kek: &[u8; 32], blob: Vec<u8>) -> Result<Vec<u8>, Error> {
+    let header = Header::parse(&blob)?;
+    if blob.len() as u64 != header.stored_len() {
+        return Err(Error::Unauthentic);
+    }
+    let base = header.len();
+    header.open_span(kek, 0, header.plaintext_len, blob, base)
 }

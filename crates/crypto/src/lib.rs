@@ -23,6 +23,7 @@ pub enum Error {
     OutOfRange,
 }
 
+mod aead;
 pub mod blob;
 pub mod webpush;
 
@@ -66,43 +67,31 @@ const NONCE_LEN: usize = 12;
 /// (e.g. the object's id) so a sealed value cannot be swapped for another.
 /// Output: a random 96-bit nonce followed by ciphertext and tag.
 pub fn seal(key: &[u8; 32], context: &[u8], plaintext: &[u8]) -> Vec<u8> {
-    use aes_gcm::aead::{Aead, KeyInit, Payload};
-    let cipher = aes_gcm::Aes256Gcm::new(key.into());
     let mut nonce = [0u8; NONCE_LEN];
     rand::rngs::OsRng.fill_bytes(&mut nonce);
-    // Encryption only fails for inputs beyond GCM's 64 GiB limit.
-    let sealed = cipher
-        .encrypt(
-            (&nonce).into(),
-            Payload {
-                msg: plaintext,
-                aad: context,
-            },
-        )
-        .expect("plaintext within AES-GCM limits");
-    let mut out = Vec::with_capacity(NONCE_LEN + sealed.len());
+    let mut out = Vec::with_capacity(NONCE_LEN + plaintext.len() + aead::TAG_LEN);
     out.extend_from_slice(&nonce);
-    out.extend_from_slice(&sealed);
+    out.extend_from_slice(plaintext);
+    // Sealing only fails for inputs beyond GCM's 64 GiB limit, far above
+    // any value this function is given.
+    let tag = aead::Aes256::new(key)
+        .seal_in_place(nonce, context, &mut out[NONCE_LEN..])
+        .expect("plaintext within AES-GCM limits");
+    out.extend_from_slice(&tag);
     out
 }
 
 /// Reverses [`seal`]; fails on any alteration, wrong key or wrong context.
 pub fn open(key: &[u8; 32], context: &[u8], sealed: &[u8]) -> Result<Vec<u8>, Error> {
-    use aes_gcm::aead::{Aead, KeyInit, Payload};
-    if sealed.len() < NONCE_LEN + 16 {
+    if sealed.len() < NONCE_LEN + aead::TAG_LEN {
         return Err(Error::Unauthentic);
     }
-    let (nonce, body) = sealed.split_at(NONCE_LEN);
-    let cipher = aes_gcm::Aes256Gcm::new(key.into());
-    cipher
-        .decrypt(
-            nonce.into(),
-            Payload {
-                msg: body,
-                aad: context,
-            },
-        )
-        .map_err(|_| Error::Unauthentic)
+    let (nonce, rest) = sealed.split_at(NONCE_LEN);
+    let (body, tag) = rest.split_at(rest.len() - aead::TAG_LEN);
+    let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| Error::Unauthentic)?;
+    let mut plain = body.to_vec();
+    aead::Aes256::new(key).open_in_place(nonce, context, &mut plain, tag)?;
+    Ok(plain)
 }
 
 /// The instance's root secret (32 bytes). Its `Debug` never shows it.

@@ -3,7 +3,7 @@
 // Tests may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
-use crypto::blob::{open_blob, seal_blob, Header};
+use crypto::blob::{open_blob, open_blob_owned, seal_blob, seal_blob_owned, Header};
 use crypto::{random_key, unwrap_key, wrap_key, MasterKey};
 use proptest::prelude::*;
 
@@ -129,4 +129,34 @@ fn malformed_headers_are_refused() {
         "chunk size too small"
     );
     assert!(seal_blob(&random_key(), "k", 30, b"x").is_err());
+}
+
+proptest! {
+    #[test]
+    fn owned_forms_match_the_borrowed_ones(data in proptest::collection::vec(any::<u8>(), 0..700),
+                                           log2 in 4u8..7, a in 0usize..700, b in 0usize..700) {
+        let kek = random_key();
+        let sealed = seal_blob_owned(&kek, "k", log2, data.clone()).unwrap();
+        prop_assert_eq!(sealed.len(), seal_blob(&kek, "k", log2, &data).unwrap().len());
+        prop_assert_eq!(open_blob(&kek, &sealed).unwrap(), data.clone());
+        prop_assert_eq!(open_blob_owned(&kek, sealed.clone()).unwrap(), data.clone());
+        let (start, end) = (a.min(b).min(data.len()) as u64, a.max(b).min(data.len()) as u64);
+        let header = Header::parse(&sealed).unwrap();
+        let (from, to, _) = header.span(start, end).unwrap();
+        let span = sealed[from as usize..to as usize].to_vec();
+        prop_assert_eq!(
+            header.open_range_owned(&kek, start, end, span).unwrap(),
+            data[start as usize..end as usize].to_vec()
+        );
+    }
+
+    #[test]
+    fn owned_opening_detects_any_flipped_byte(data in proptest::collection::vec(any::<u8>(), 1..300),
+                                              at in any::<prop::sample::Index>()) {
+        let kek = random_key();
+        let mut sealed = seal_blob_owned(&kek, "k", 5, data).unwrap();
+        let i = at.index(sealed.len());
+        sealed[i] ^= 0x40;
+        prop_assert!(open_blob_owned(&kek, sealed).is_err());
+    }
 }

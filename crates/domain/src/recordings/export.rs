@@ -51,17 +51,20 @@ impl Recordings {
         })
     }
 
-    /// A segment decrypted and re-timed to start where it falls after
-    /// `base`, the start of its file (real gaps are kept).
-    pub(crate) async fn export_segment(
-        &self,
-        seg: &SegmentRecord,
-        init: &ExportInit,
-        base: Timestamp,
-    ) -> Result<Vec<u8>> {
-        let (_, _, plain) = self.read_segment(seg, None).await?;
-        let offset = (seg.segment.start.ms() - base.ms()) as f64 / 1000.0;
-        fmp4::set_start(&plain, &init.parsed, offset)
-            .map_err(|e| Error::InvalidMedia(e.to_string()))
+    /// A segment's plaintext, as stored.
+    pub(crate) async fn export_plaintext(&self, seg: &SegmentRecord) -> Result<Vec<u8>> {
+        Ok(self.read_segment(seg, None).await?.2)
     }
+}
+
+/// A segment's plaintext re-timed to start where it falls after `base`,
+/// the start of its file (real gaps are kept).
+pub(crate) fn retime(
+    plain: &[u8],
+    seg: &SegmentRecord,
+    init: &ExportInit,
+    base: Timestamp,
+) -> Result<Vec<u8>> {
+    let offset = (seg.segment.start.ms() - base.ms()) as f64 / 1000.0;
+    fmp4::set_start(plain, &init.parsed, offset).map_err(|e| Error::InvalidMedia(e.to_string()))
 }

@@ -339,7 +339,7 @@ impl Recordings {
             .ok_or(Error::NotFound("segment"))?;
         let kek = self.keys.media_key_by_id(&header.key_id).await?;
         let plain = header
-            .open_range(&kek, start, end, &chunks)
+            .open_range_owned(&kek, start, end, chunks)
             .map_err(crypto_err)?;
         Ok((total, (start, end), plain))
     }

@@ -7,6 +7,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use domain::privacy::export::{ExportRecord, ExportState};
+use futures_util::StreamExt;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -97,21 +98,11 @@ pub async fn download(
             .unwrap_or_default()
             .replace(':', "-")
     );
-    let exports = state.exports.clone();
     let size = export.bytes;
-    let parts = futures_util::stream::unfold((export, 0i64), move |(export, i)| {
-        let exports = exports.clone();
-        async move {
-            if i >= export.parts {
-                return None;
-            }
-            let part = exports
-                .part(&export, i)
-                .await
-                .map_err(std::io::Error::other);
-            Some((part, (export, i + 1)))
-        }
-    });
+    let parts = state
+        .exports
+        .archive(export)
+        .map(|part| part.map_err(std::io::Error::other));
     let mut response = (StatusCode::OK, Body::from_stream(parts)).into_response();
     let h = response.headers_mut();
     h.insert(

@@ -4,6 +4,8 @@
 
 use std::io::Write;
 
+use futures_util::StreamExt;
+
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
@@ -13,12 +15,15 @@ use super::{parts_prefix, ExportRecord, ExportsConfig, ExportsDeps};
 use crate::audit::AuditEntry;
 use crate::clock::Timestamp;
 use crate::ids::AccountId;
-use crate::recordings::export::ExportInit;
+use crate::recordings::export::{retime, ExportInit};
 use crate::recordings::{utc_day, SegmentRecord};
 use crate::{Error, Result};
 
 /// Rows read per query.
 const PAGE: i64 = 500;
+/// Segments read ahead of the one being written. Each is at most one
+/// upload's size, so this bounds the memory they take.
+const PREFETCH: usize = 3;
 /// Access-log entries exported at most (the log keeps fewer).
 const ACCESS_LOG_MAX: i64 = 100_000;
 
@@ -420,8 +425,29 @@ async fn media(
             let page = deps.store.segments_after(camera, who, after, PAGE).await?;
             let Some(last) = page.last() else { break };
             after = (last.segment.start, last.id);
-            for seg in page.iter().filter(|s| !s.missing) {
-                if !open.as_ref().is_some_and(|f| f.takes(seg, tolerance)) {
+            // The next few segments are read and decrypted on other tasks
+            // while this one is written: the archive is written in order,
+            // the reading need not wait for it.
+            let recordings = deps.recordings.clone();
+            let mut fetched = futures_util::stream::iter(page.into_iter().filter(|s| !s.missing))
+                .map(move |seg| {
+                    let recordings = recordings.clone();
+                    tokio::spawn(async move {
+                        let plain = recordings.export_plaintext(&seg).await;
+                        (seg, plain)
+                    })
+                })
+                .buffered(PREFETCH);
+            while let Some(joined) = fetched.next().await {
+                let (seg, plain) = joined
+                    .map_err(|e| Error::Storage(format!("reading a segment to export: {e}")))?;
+                let plain = match plain {
+                    Ok(plain) => plain,
+                    // Purged by retention since the page was read.
+                    Err(Error::NotFound(_)) => continue,
+                    Err(e) => return Err(e),
+                };
+                if !open.as_ref().is_some_and(|f| f.takes(&seg, tolerance)) {
                     if let Some(done) = open.take() {
                         files.push(done.entry);
                     }
@@ -451,16 +477,7 @@ async fn media(
                 let Some(file) = open.as_mut() else {
                     continue; // just opened above
                 };
-                let data = match deps
-                    .recordings
-                    .export_segment(seg, &file.init, file.base)
-                    .await
-                {
-                    Ok(data) => data,
-                    // Purged by retention since the page was read.
-                    Err(Error::NotFound(_)) => continue,
-                    Err(e) => return Err(e),
-                };
+                let data = retime(&plain, &seg, &file.init, file.base)?;
                 zip.write_all(&data).map_err(zip_err)?;
                 file.end = file.end.max(seg.segment.end);
                 file.entry.end = time(file.end);

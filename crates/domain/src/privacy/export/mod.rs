@@ -286,8 +286,29 @@ impl Exports {
             .keys()
             .account_key(export.account_id)
             .await?;
-        crypto::blob::open_blob(&kek, &sealed)
+        crypto::blob::open_blob_owned(&kek, sealed)
             .map_err(|e| Error::Storage(format!("sealed export: {e}")))
+    }
+
+    /// The archive of `export`, part after part. The next part is read
+    /// and decrypted while the one before is sent, so the disk, the
+    /// decryption and the network overlap.
+    pub fn archive(
+        self: &Arc<Self>,
+        export: ExportRecord,
+    ) -> impl futures_util::Stream<Item = Result<Vec<u8>>> + Send + 'static {
+        use futures_util::StreamExt;
+        let exports = self.clone();
+        let export = Arc::new(export);
+        futures_util::stream::iter(0..export.parts)
+            .map(move |i| {
+                let (exports, export) = (exports.clone(), export.clone());
+                tokio::spawn(async move { exports.part(&export, i).await })
+            })
+            .buffered(2)
+            .map(|joined| {
+                joined.map_err(|e| Error::Storage(format!("reading an export part: {e}")))?
+            })
     }
 
     /// Runs pending exports one after the other, and expires old ones,

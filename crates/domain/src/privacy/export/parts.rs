@@ -113,7 +113,12 @@ impl PartWriter {
             self.in_flight = Some(tokio::spawn(async move {
                 // Sealing a part takes milliseconds: off the async workers.
                 let sealed = tokio::task::spawn_blocking(move || {
-                    crypto::blob::seal_blob(&kek, &key_id, crypto::blob::DEFAULT_CHUNK_LOG2, &part)
+                    crypto::blob::seal_blob_owned(
+                        &kek,
+                        &key_id,
+                        crypto::blob::DEFAULT_CHUNK_LOG2,
+                        part,
+                    )
                 })
                 .await
                 .map_err(|e| Error::Storage(format!("sealing an export part: {e}")))?
