@@ -7,7 +7,7 @@
 // CAMVAULT_E2E_KEEP=1 keeps the data dir of a failed run.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -158,6 +158,43 @@ export class Harness {
     this.browser = null;
     this.pages = []; // [{ page, label, failureShot }]
     this.failed = false;
+  }
+
+  /** Runs a command to completion; fails (with its output in the diagnostics) unless it exits 0. */
+  async run(what, bin, args, { cwd, timeout }) {
+    const r = spawnSync(bin, args, { cwd, env: this.env, encoding: 'utf8', timeout });
+    const output = [
+      `status ${r.status}, signal ${r.signal}${r.error ? `, error: ${r.error.message}` : ''}`,
+      `stdout:\n${plain(r.stdout ?? '').slice(-4000)}`,
+      `stderr:\n${plain(r.stderr ?? '').slice(-4000)}`,
+    ].join('\n');
+    this.notes.push(`--- ${what} output:\n${output}`);
+    if (r.status !== 0) {
+      await this.reportFailure();
+      assert.fail(`${what} failed`);
+    }
+    return r;
+  }
+
+  /** A request to the server with the Node fetch (a device's or a script's side); returns { status, body }. */
+  async api(method, url, { token, body, type } = {}) {
+    const headers = {};
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (type) headers['content-type'] = type;
+    else if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(`${this.base}${url}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : type ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let json;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = text;
+    }
+    return { status: res.status, body: json };
   }
 
   /** Checks the binaries exist, drops stale screenshots and makes the data dir. */

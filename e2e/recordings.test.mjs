@@ -21,10 +21,9 @@
 
 import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Harness, bodyText, expectPath, plain, repoRoot, serverBin, submitFormWith, watch } from './harness.mjs';
+import { Harness, bodyText, expectPath, repoRoot, serverBin, submitFormWith, watch } from './harness.mjs';
 
 const CLI_TIMEOUT_MS = 60_000;
 const FFMPEG_TIMEOUT_MS = 120_000;
@@ -73,29 +72,13 @@ function note(line) {
   console.log(line);
 }
 
-/** Runs a command to completion; fails (with its output in the diagnostics) unless it exits 0. */
-async function run(what, bin, args, { cwd, timeout }) {
-  const r = spawnSync(bin, args, { cwd, env: h.env, encoding: 'utf8', timeout });
-  const output = [
-    `status ${r.status}, signal ${r.signal}${r.error ? `, error: ${r.error.message}` : ''}`,
-    `stdout:\n${plain(r.stdout ?? '').slice(-4000)}`,
-    `stderr:\n${plain(r.stderr ?? '').slice(-4000)}`,
-  ].join('\n');
-  h.notes.push(`--- ${what} output:\n${output}`);
-  if (r.status !== 0) {
-    await h.reportFailure();
-    assert.fail(`${what} failed`);
-  }
-  return r;
-}
-
 /**
  * Makes 4 s of H.265 (hvc1, 640x360, one keyframe every 2 s) as fMP4 HLS:
  * an init segment and two 2 s media segments. Returns their bytes.
  */
 async function makeH265(dir) {
   fs.mkdirSync(dir, { recursive: true });
-  await run('ffmpeg (H.265 fMP4)', ffmpegBin, [
+  await h.run('ffmpeg (H.265 fMP4)', ffmpegBin, [
     '-hide_banner', '-loglevel', 'error', '-nostdin', '-y',
     '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25',
     '-t', '4',
@@ -114,27 +97,6 @@ async function makeH265(dir) {
   assert.equal(init.subarray(4, 8).toString('latin1'), 'ftyp', 'ffmpeg init segment starts with ftyp');
   assert.ok(segments.length >= 1, `ffmpeg made no media segments in ${dir}`);
   return { init, segments };
-}
-
-/** A JSON request with the Node fetch (the device's side); returns { status, body }. */
-async function api(method, url, { token, body, type } = {}) {
-  const headers = {};
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (type) headers['content-type'] = type;
-  else if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${h.base}${url}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : type ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = text;
-  }
-  return { status: res.status, body: json };
 }
 
 /** The `<video>` matched by `selector`: time, readiness, size and error, for messages. */
@@ -242,7 +204,7 @@ before(async () => {
   // The H.265 camera's batch, imported with the CLI before the server runs.
   const csv = path.join(h.dataDir, 'devices.csv');
   fs.writeFileSync(csv, DEVICES_CSV);
-  const provision = await run('camvault admin provision', serverBin, ['admin', 'provision', csv, '--data-dir', h.dataDir], {
+  const provision = await h.run('camvault admin provision', serverBin, ['admin', 'provision', csv, '--data-dir', h.dataDir], {
     cwd: h.dataDir,
     timeout: CLI_TIMEOUT_MS,
   });
@@ -401,16 +363,16 @@ test('an H.265 camera says the browser cannot play it', { timeout: 240_000 }, as
     assert.ok((await bodyText(page)).includes(H265_SERIAL), 'the camera page shows the serial');
 
     // The page is open and waiting for live video; now the camera uploads.
-    const tok = await api('POST', '/api/v1/device/token', { body: { serial: H265_SERIAL, secret: H265_SECRET } });
+    const tok = await h.api('POST', '/api/v1/device/token', { body: { serial: H265_SERIAL, secret: H265_SECRET } });
     assert.equal(tok.status, 201, `device token: ${JSON.stringify(tok.body)}`);
     const token = tok.body.token;
     h265Token = token;
-    const init = await api('PUT', '/api/v1/device/init', { token, body: media.init, type: 'video/mp4' });
+    const init = await h.api('PUT', '/api/v1/device/init', { token, body: media.init, type: 'video/mp4' });
     assert.ok([200, 201].includes(init.status), `init upload: ${init.status} ${JSON.stringify(init.body)}`);
     const initId = init.body.init_id;
     const start = Date.now() - 2000 * media.segments.length;
     for (const [i, seg] of media.segments.entries()) {
-      const up = await api('PUT', `/api/v1/device/segments/e2e-h265-${i}?init_id=${initId}&start_ms=${start + 2000 * i}`, {
+      const up = await h.api('PUT', `/api/v1/device/segments/e2e-h265-${i}?init_id=${initId}&start_ms=${start + 2000 * i}`, {
         token,
         body: seg,
         type: 'video/iso.segment',
