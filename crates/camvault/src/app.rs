@@ -11,6 +11,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use domain::accounts::secrets::Secrets;
 use domain::accounts::{Accounts, AccountsConfig, AccountsDeps};
+use domain::audit::AuditLog;
 use domain::cameras::{Cameras, CamerasDeps};
 use domain::clock::{Clock, SystemClock};
 use domain::events::webhooks::{Webhooks, WebhooksConfig, WebhooksDeps};
@@ -91,6 +92,8 @@ pub struct Core {
     pub holdings: Arc<Holdings>,
     /// Regions and moving between them.
     pub residency: Arc<Residency>,
+    /// The tamper-evident audit log.
+    pub audit: Arc<AuditLog>,
     /// The MQTT publisher, when `mqtt_url` is set and this is the server.
     pub mqtt: Option<Arc<delivery::MqttPublisher>>,
 }
@@ -141,6 +144,7 @@ impl Core {
             None => crate::senders::sms_sender(config)?,
         };
         let shared = Arc::new(store.clone());
+        let audit = Arc::new(AuditLog::new(shared.clone(), &key, deps.clock.clone()));
         let statistics = Arc::new(Statistics::new(
             shared.clone(),
             deps.clock.clone(),
@@ -148,7 +152,7 @@ impl Core {
         ));
         let requests = Arc::new(Requests::new(
             shared.clone(),
-            shared.clone(),
+            audit.clone(),
             email.clone(),
             deps.clock.clone(),
             RequestsConfig {
@@ -200,7 +204,7 @@ impl Core {
                 index: shared.clone(),
                 keys: shared.clone(),
                 vault: vault.clone(),
-                audit: shared.clone(),
+                audit: audit.clone(),
                 blobs: blobs.clone(),
                 cameras: cameras.clone(),
                 consents: consents.clone(),
@@ -227,7 +231,7 @@ impl Core {
         let snapshots = Arc::new(domain::events::integration::IntegrationSnapshots::new(
             blobs.clone(),
             recordings.clone(),
-            shared.clone(),
+            audit.clone(),
             deps.clock.clone(),
         ));
         let mqtt = if integrations {
@@ -243,7 +247,7 @@ impl Core {
                 store: shared.clone(),
                 accounts: shared.clone(),
                 shares: shared.clone(),
-                audit: shared.clone(),
+                audit: audit.clone(),
                 blobs: blobs.clone(),
                 cameras: cameras.clone(),
                 recordings: recordings.clone(),
@@ -280,7 +284,7 @@ impl Core {
             ExportsDeps {
                 store: shared.clone(),
                 blobs: blobs.clone(),
-                audit: shared.clone(),
+                audit: audit.clone(),
                 accounts: accounts.clone(),
                 cameras: cameras.clone(),
                 recordings: recordings.clone(),
@@ -298,7 +302,7 @@ impl Core {
             shared.clone(),
             consents.clone(),
             email.clone(),
-            shared.clone(),
+            audit.clone(),
             deps.clock.clone(),
             key.derive("unsubscribe links"),
         ));
@@ -322,7 +326,7 @@ impl Core {
             shared.clone(),
             shared.clone(),
             blobs.clone(),
-            shared.clone(),
+            audit.clone(),
             deps.clock.clone(),
         ));
         let closures = Arc::new(Closures::new(
@@ -333,7 +337,7 @@ impl Core {
                 recordings: recordings.clone(),
                 blobs: blobs.clone(),
                 vault,
-                audit: shared,
+                audit: audit.clone(),
                 clock: deps.clock.clone(),
             },
             ClosuresConfig {
@@ -341,6 +345,7 @@ impl Core {
             },
         ));
         Ok(Core {
+            audit,
             store,
             accounts,
             cameras,

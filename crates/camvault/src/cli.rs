@@ -60,6 +60,17 @@ pub enum Command {
     /// Administration tasks.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// The tamper-evident audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+/// Audit log subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk the whole audit log and its signed checkpoints; name the first
+    /// entry inserted, deleted or altered, and exit non-zero if there is one.
+    Verify,
 }
 
 /// Options of `camvault simulate`.
@@ -134,6 +145,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Admin(AdminCommand::Provision { file, update }) => {
             provision(config, &file, update).await
         }
+        Command::Audit(AuditCommand::Verify) => verify_audit(config).await,
     }
 }
 
@@ -276,6 +288,33 @@ async fn create_user(
     core.store.close().await;
     println!("created {} account {username}", role.as_str());
     Ok(())
+}
+
+async fn verify_audit(config: Config) -> anyhow::Result<()> {
+    let core = Core::build(&config, Deps::default()).await?;
+    let report = core.audit.verify().await;
+    core.store.close().await;
+    let r = report.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let checkpoints = match r.last_checkpoint {
+        Some(seq) => format!(
+            "{} signed checkpoint(s), the last at entry {seq} ({} entries after it)",
+            r.checkpoints, r.after_last_checkpoint
+        ),
+        None => "no signed checkpoint yet".to_string(),
+    };
+    match &r.finding {
+        None => {
+            println!(
+                "audit log intact: {} entries ({} with a person's part erased), {checkpoints}",
+                r.entries, r.redacted
+            );
+            Ok(())
+        }
+        Some(f) => anyhow::bail!(
+            "audit log tampered with: {f} ({} entries verified before it; {checkpoints})",
+            r.entries
+        ),
+    }
 }
 
 async fn provision(config: Config, file: &std::path::Path, update: bool) -> anyhow::Result<()> {

@@ -59,6 +59,8 @@ pub struct Config {
     pub post_roll_secs: u64,
     /// Seconds between runs of the retention purge.
     pub purge_interval_secs: u64,
+    /// Seconds between signed checkpoints of the audit log (when it grew).
+    pub audit_checkpoint_secs: u64,
     /// Seconds between checks for RTSP cameras to start or stop pulling.
     pub rtsp_rescan_secs: u64,
     /// Seconds after an alert during which a camera sends no more email or push.
@@ -123,6 +125,7 @@ impl Default for Config {
             pre_roll_secs: 5,
             post_roll_secs: 10,
             purge_interval_secs: 300,
+            audit_checkpoint_secs: 300,
             rtsp_rescan_secs: 10,
             alert_cooldown_secs: 30,
             stats_min_group: 10,
@@ -174,6 +177,7 @@ impl std::fmt::Debug for Config {
             .field("pre_roll_secs", &self.pre_roll_secs)
             .field("post_roll_secs", &self.post_roll_secs)
             .field("purge_interval_secs", &self.purge_interval_secs)
+            .field("audit_checkpoint_secs", &self.audit_checkpoint_secs)
             .field("rtsp_rescan_secs", &self.rtsp_rescan_secs)
             .field("alert_cooldown_secs", &self.alert_cooldown_secs)
             .field("stats_min_group", &self.stats_min_group)
@@ -247,6 +251,7 @@ const ENV_KEYS: &[&str] = &[
     "pre_roll_secs",
     "post_roll_secs",
     "purge_interval_secs",
+    "audit_checkpoint_secs",
     "rtsp_rescan_secs",
     "alert_cooldown_secs",
     "stats_min_group",

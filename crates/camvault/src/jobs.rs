@@ -97,6 +97,37 @@ pub async fn purge_round(core: &Core) {
     }
 }
 
+/// Signs the audit log's head every `every` (when it grew) until `stop`
+/// turns true, and once more then: entries deleted from the end of the log
+/// show once a checkpoint covers them. The first round is one interval
+/// after start-up, which signs what an earlier run left unsigned itself.
+pub fn spawn_audit_checkpoints(
+    audit: Arc<domain::audit::AuditLog>,
+    every: Duration,
+    mut stop: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    let every = every.max(Duration::from_secs(1));
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => checkpoint(&audit).await,
+                _ = stop.changed() => break,
+            }
+        }
+        checkpoint(&audit).await;
+    })
+}
+
+async fn checkpoint(audit: &domain::audit::AuditLog) {
+    match audit.checkpoint().await {
+        Ok(Some(c)) => tracing::debug!(seq = c.seq, "audit log checkpoint signed"),
+        Ok(None) => {}
+        Err(e) => tracing::error!(error = %e, "audit log checkpoint failed"),
+    }
+}
+
 /// Writes upload statistics every `every` until `stop` turns true, and once more then.
 pub fn spawn_upload_stats(
     recordings: Arc<Recordings>,

@@ -25,6 +25,7 @@ pub struct App {
     core: Core,
     clock: Arc<dyn Clock>,
     purge_every: Duration,
+    audit_every: Duration,
     rtsp_rescan: Duration,
     mqtt_every: Duration,
     listener: TcpListener,
@@ -48,6 +49,15 @@ impl App {
             );
         }
         core.closures.replay_ledger().await?;
+        let chained = core.audit.chain_old_rows().await?;
+        if chained > 0 {
+            tracing::info!(
+                entries = chained,
+                "audit entries from before the chain chained"
+            );
+        }
+        // What a crashed run appended after its last checkpoint.
+        core.audit.checkpoint().await?;
         let public_url = match &config.public_url {
             Some(u) => Some(url::Url::parse(u).context("public_url is not a URL")?),
             None => None,
@@ -80,6 +90,7 @@ impl App {
             holdings: core.holdings.clone(),
             residency: core.residency.clone(),
             blobs: core.blobs.clone(),
+            audit: core.audit.clone(),
             settings: Arc::new(settings),
         });
         // Before the port opens, so no upload is in flight: a blob without
@@ -104,6 +115,7 @@ impl App {
             core,
             clock,
             purge_every: Duration::from_secs(config.purge_interval_secs),
+            audit_every: Duration::from_secs(config.audit_checkpoint_secs),
             rtsp_rescan: Duration::from_secs(config.rtsp_rescan_secs),
             mqtt_every: Duration::from_secs(config.mqtt_state_interval_secs),
             listener,
@@ -133,6 +145,11 @@ impl App {
             .into_make_service_with_connect_info::<SocketAddr>();
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let purge = crate::jobs::spawn_purge(self.core.clone(), self.purge_every, stopped.clone());
+        let checkpoints = crate::jobs::spawn_audit_checkpoints(
+            self.core.audit.clone(),
+            self.audit_every,
+            stopped.clone(),
+        );
         let uploads = crate::jobs::spawn_upload_stats(
             self.core.recordings.clone(),
             UPLOAD_STATS_EVERY,
@@ -176,6 +193,8 @@ impl App {
         let _ = uploads.await;
         let _ = webhooks.await;
         let _ = exports.await;
+        // After every other job: the last entries get their checkpoint.
+        let _ = checkpoints.await;
         if let Some(mqtt) = mqtt {
             // Says camvault is offline on the broker before the process ends.
             let _ = mqtt.await;

@@ -25,6 +25,7 @@ pub enum Error {
 
 mod aead;
 pub mod blob;
+pub mod sign;
 pub mod webpush;
 
 /// Wraps (encrypts) a key under a key-encryption key; `context` names the

@@ -1,6 +1,6 @@
 //! Every route in one table, read top to bottom, and the layers around them.
 
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, MatchedPath, Request};
 use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -283,6 +283,7 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .fallback(|| async { ApiError::route_not_found() })
+        .layer(middleware::from_fn_with_state(state.clone(), audit_admin))
         .layer(middleware::from_fn(same_origin))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
@@ -379,4 +380,36 @@ pub(crate) fn origin_is_host(headers: &axum::http::HeaderMap) -> bool {
         tracing::info!(origin = ?origin, host = ?host, "cross-origin request refused");
     }
     same
+}
+
+/// Every request an administrator makes under `/api/v1/admin/` or `/admin/`
+/// is an audit entry (G4), written once it succeeded: one place, so that no
+/// administrative route can be added without leaving a trace. Requests by
+/// anyone else pass untouched (the route refuses them).
+async fn audit_admin(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let path = req.uri().path().to_string();
+    if !(path.starts_with("/api/v1/admin/") || path.starts_with("/admin/")) {
+        return next.run(req).await;
+    }
+    let method = req.method().to_string();
+    let (mut parts, body) = req.into_parts();
+    let admin = crate::extract::AdminUser::from_request_parts(&mut parts, &state)
+        .await
+        .ok();
+    let resp = next.run(Request::from_parts(parts, body)).await;
+    let done = resp.status().is_success() || resp.status().is_redirection();
+    if let (Some(crate::extract::AdminUser(who)), true) = (admin, done) {
+        if let Err(e) = state
+            .audit
+            .admin_request(who.account.id, &method, &path)
+            .await
+        {
+            tracing::error!(error = %e, "an administrator's request was not audited");
+        }
+    }
+    resp
 }

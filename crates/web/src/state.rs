@@ -44,6 +44,8 @@ pub struct AppState {
     pub residency: Arc<domain::privacy::residency::Residency>,
     /// The blob store (checked by readiness).
     pub blobs: Arc<dyn BlobStore>,
+    /// The tamper-evident audit log.
+    pub audit: Arc<domain::audit::AuditLog>,
     /// HTTP-level settings.
     pub settings: Arc<WebSettings>,
 }

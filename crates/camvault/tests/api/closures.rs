@@ -154,7 +154,7 @@ async fn erin_and_frank(app: &TestApp) -> (Cam, Cam) {
 
 /// `who` cancels; an administrator brings the erasure forward, citing the
 /// person's request; the erasure job runs.
-async fn cancel_and_erase_now(app: &TestApp, who: &Person, id: i64) {
+pub async fn cancel_and_erase_now(app: &TestApp, who: &Person, id: i64) {
     assert_eq!(cancel(who, PASSWORD).await.status(), StatusCode::OK);
     let admin = app.person("admin", Role::Admin).await;
     let resp = admin
@@ -320,7 +320,7 @@ async fn the_privacy_center_cancels_an_account_after_the_password_and_a_confirma
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
-async fn account_id(p: &Person) -> i64 {
+pub async fn account_id(p: &Person) -> i64 {
     p.get("/api/v1/me").await.json::<Value>().await.unwrap()["id"]
         .as_i64()
         .unwrap()

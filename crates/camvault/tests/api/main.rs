@@ -9,6 +9,7 @@ mod ip_pages;
 mod live;
 
 mod accounts;
+mod audit;
 mod camera_pages;
 mod cameras;
 mod claims;

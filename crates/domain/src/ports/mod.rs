@@ -17,11 +17,13 @@ use crate::clock::Timestamp;
 use crate::ids::{AccountId, ApiTokenId, CameraId, ContactId, SessionId};
 use crate::Result;
 
+mod audit;
 mod events;
 mod push;
 mod recordings;
 mod service_log;
 mod webhooks;
+pub use audit::*;
 pub use events::*;
 pub use push::*;
 pub use recordings::*;

@@ -39,8 +39,12 @@ const ERASE: [&str; 6] = [
     "DELETE FROM share_invitations WHERE EXISTS (SELECT 1 FROM contacts c \
      WHERE c.account_id = $1 AND c.kind = share_invitations.kind \
      AND c.value = share_invitations.value)",
-    "DELETE FROM audit_entries WHERE subject_id = $1",
-    "UPDATE audit_entries SET actor_id = NULL WHERE actor_id = $1",
+    // Audit entries stay in the chain (deleting one would show as
+    // tampering) but lose the person's part and the salt of its digest, so
+    // what is left cannot be linked back to them.
+    "UPDATE audit_entries SET subject_id = NULL, object = '', reason = NULL, body_salt = NULL \
+     WHERE subject_id = $1",
+    "UPDATE audit_entries SET actor_id = NULL, actor_salt = NULL WHERE actor_id = $1",
     "UPDATE rights_request_steps SET actor_id = NULL WHERE actor_id = $1",
     "DELETE FROM accounts WHERE id = $1",
 ];

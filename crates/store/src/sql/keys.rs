@@ -1,10 +1,9 @@
-//! Wrapped account and media keys, and the audit trail, both backends.
+//! Wrapped account and media keys, both backends.
 
 use async_trait::async_trait;
-use domain::audit::AuditEntry;
 use domain::clock::Timestamp;
 use domain::ids::{AccountId, CameraId};
-use domain::ports::{AuditStore, KeyStore};
+use domain::ports::KeyStore;
 use domain::Result;
 
 use super::{storage, SqlStore};
@@ -141,60 +140,5 @@ impl KeyStore for SqlStore {
             .await
             .map(|r| r.rows_affected())
             .map_err(storage))
-    }
-}
-
-type AuditRow = (
-    Option<i64>,
-    String,
-    Option<i64>,
-    String,
-    String,
-    Option<String>,
-    i64,
-);
-
-#[async_trait]
-impl AuditStore for SqlStore {
-    async fn append(&self, e: &AuditEntry) -> Result<()> {
-        on_db_write!(&self.db, p => sqlx::query(
-                "INSERT INTO audit_entries (actor_id, role, subject_id, action, object, reason, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)")
-            .bind(e.actor.map(|a| a.0))
-            .bind(&e.role)
-            .bind(e.subject.map(|a| a.0))
-            .bind(&e.action)
-            .bind(&e.object)
-            .bind(&e.reason)
-            .bind(e.at.ms())
-            .execute(p)
-            .await
-            .map(|_| ())
-            .map_err(storage))
-    }
-
-    async fn entries_about(&self, subject: AccountId, limit: i64) -> Result<Vec<AuditEntry>> {
-        let rows: Vec<AuditRow> = on_db!(&self.db, p => sqlx::query_as(
-                "SELECT actor_id, role, subject_id, action, object, reason, created_at \
-                 FROM audit_entries WHERE subject_id = $1 ORDER BY id DESC LIMIT $2")
-            .bind(subject.0)
-            .bind(limit)
-            .fetch_all(p)
-            .await
-            .map_err(storage)?);
-        Ok(rows
-            .into_iter()
-            .map(
-                |(actor, role, subject, action, object, reason, at)| AuditEntry {
-                    actor: actor.map(AccountId),
-                    role,
-                    subject: subject.map(AccountId),
-                    action,
-                    object,
-                    reason,
-                    at: Timestamp(at),
-                },
-            )
-            .collect())
     }
 }

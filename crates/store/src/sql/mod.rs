@@ -1,6 +1,7 @@
 //! The SQL store: connection, migrations and error mapping.
 
 mod accounts;
+mod audit;
 mod cameras;
 mod claims;
 mod closures;

@@ -1,8 +1,20 @@
 //! The audit trail: who looked at whose personal data, and when.
 //!
-//! Every playback and download of a recording appends an entry naming the
-//! actor, the account whose data it is, the action and the object. Entries
-//! are only ever appended; people see the ones about their own data.
+//! Every playback and download of a recording, every export and every
+//! administrator's action appends an entry naming the actor, the account
+//! whose data it is, the action and the object. Entries are only ever
+//! appended; people see the ones about their own data. The entries form a
+//! keyed hash chain with signed checkpoints (`chain`, `log`), so an entry
+//! edited, deleted or slipped into the database is found by
+//! `camvault audit verify` (`verify`).
+
+mod chain;
+mod log;
+mod verify;
+
+pub use chain::{ChainedEntry, GENESIS};
+pub use log::{AuditLog, Checkpoint};
+pub use verify::{Finding, Report};
 
 use serde::Serialize;
 
