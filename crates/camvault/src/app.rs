@@ -267,7 +267,11 @@ impl Core {
                 email: email.clone(),
                 sms,
                 clock: deps.clock.clone(),
-                secrets: Secrets::new(key.derive("one-time codes"), key.derive("csrf tokens")),
+                secrets: Secrets::new(
+                    key.derive("one-time codes"),
+                    key.derive("csrf tokens"),
+                    key.derive("second factors"),
+                ),
             },
             AccountsConfig {
                 session_idle: Duration::from_secs(config.session_idle_days * 24 * 3600),

@@ -12,6 +12,12 @@ pub enum Error {
     /// No valid credentials; deliberately silent about whether the user exists.
     #[error("authentication required")]
     Unauthenticated,
+    /// The first sign-in step succeeded; the session waits for its second.
+    #[error("the second sign-in step is still due")]
+    SecondFactorRequired,
+    /// Staff must set up a second factor before they can act.
+    #[error("a second factor must be set up first")]
+    SecondFactorEnrolmentRequired,
     /// Credentials are valid but do not allow this action.
     #[error("forbidden")]
     Forbidden,

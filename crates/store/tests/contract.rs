@@ -166,11 +166,11 @@ async fn sessions_are_scoped_to_their_account() {
     let a = s.create_account(account("eve", &[])).await.expect("a");
     let b = s.create_account(account("fay", &[])).await.expect("b");
     let sa = s
-        .create_session(a, "ha", Some("ua"), Timestamp(1))
+        .create_session(a, "ha", Some("ua"), false, Timestamp(1))
         .await
         .expect("sa");
     let sa2 = s
-        .create_session(a, "ha2", None, Timestamp(2))
+        .create_session(a, "ha2", None, true, Timestamp(2))
         .await
         .expect("sa2");
     assert!(
@@ -189,6 +189,66 @@ async fn sessions_are_scoped_to_their_account() {
         .expect("read")
         .expect("kept");
     assert_eq!((session.id, owner.id), (sa2, a));
+    assert!(session.second_factor_pending);
+    domain::ports::SecondFactorStore::complete_second_factor(&s, sa2)
+        .await
+        .expect("complete");
+    let (session, _) = s
+        .session_with_account("ha2")
+        .await
+        .expect("read")
+        .expect("kept");
+    assert!(!session.second_factor_pending);
+}
+
+#[tokio::test]
+async fn second_factor_steps_and_recovery_codes_are_used_once() {
+    use domain::ports::SecondFactorStore;
+    let (s, _d) = store().await;
+    let a = s.create_account(account("gus", &[])).await.expect("a");
+    assert!(s
+        .put_pending_totp(a, "sealed-1", Timestamp(1))
+        .await
+        .expect("put"));
+    assert!(s
+        .put_pending_totp(a, "sealed-2", Timestamp(2))
+        .await
+        .expect("again"));
+    assert!(!s.use_totp_step(a, 5).await.expect("unconfirmed"));
+    let hashes = vec!["h1".to_string(), "h2".to_string()];
+    assert!(s
+        .confirm_totp(a, 10, Timestamp(3), &hashes)
+        .await
+        .expect("confirm"));
+    assert!(!s
+        .confirm_totp(a, 11, Timestamp(3), &hashes)
+        .await
+        .expect("twice"));
+    assert!(!s
+        .put_pending_totp(a, "sealed-3", Timestamp(4))
+        .await
+        .expect("over a confirmed one"));
+    let f = s.totp_factor(a).await.expect("read").expect("there");
+    assert_eq!((f.sealed_secret.as_str(), f.last_step), ("sealed-2", 10));
+    assert!(!s.use_totp_step(a, 10).await.expect("same step"));
+    assert!(s.use_totp_step(a, 11).await.expect("next step"));
+    assert!(!s.use_totp_step(a, 9).await.expect("older step"));
+    assert!(s
+        .use_recovery_code(a, "h1", Timestamp(5))
+        .await
+        .expect("first"));
+    assert!(!s
+        .use_recovery_code(a, "h1", Timestamp(6))
+        .await
+        .expect("again"));
+    assert!(!s
+        .use_recovery_code(a, "nope", Timestamp(6))
+        .await
+        .expect("unknown"));
+    assert_eq!(s.recovery_codes_left(a).await.expect("left"), 1);
+    s.remove_second_factor(a).await.expect("remove");
+    assert!(s.totp_factor(a).await.expect("read").is_none());
+    assert_eq!(s.recovery_codes_left(a).await.expect("left"), 0);
 }
 
 #[tokio::test]

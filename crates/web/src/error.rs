@@ -80,6 +80,16 @@ impl From<domain::Error> for ApiError {
         match e {
             E::NotFound(_) => ApiError::new(StatusCode::NOT_FOUND, "not_found", msg),
             E::Unauthenticated => ApiError::unauthenticated(),
+            E::SecondFactorRequired => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "second_factor_required",
+                format!("{msg}: POST /api/v1/sessions/second-factor"),
+            ),
+            E::SecondFactorEnrolmentRequired => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "second_factor_enrollment_required",
+                format!("{msg}: POST /api/v1/me/second-factor/totp"),
+            ),
             E::Forbidden => ApiError::new(StatusCode::FORBIDDEN, "forbidden", msg),
             E::Invalid { .. } => ApiError::new(StatusCode::BAD_REQUEST, "invalid_input", msg),
             E::WeakPassword(_) => ApiError::new(StatusCode::BAD_REQUEST, "weak_password", msg),

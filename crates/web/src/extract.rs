@@ -125,6 +125,9 @@ impl FromRequestParts<AppState> for PageUser {
                 Ok(PageUser(who))
             }
             Err(domain::Error::Unauthenticated) => Err(Redirect::to("/signin").into_response()),
+            Err(domain::Error::SecondFactorRequired) => {
+                Err(Redirect::to("/signin/second-factor").into_response())
+            }
             Err(e) => Err(ApiError::from(e).into_response()),
         }
     }
@@ -207,6 +210,11 @@ impl FromRequestParts<AppState> for AdminUser {
         if who.account.role != Role::Admin {
             return Err(domain::Error::Forbidden.into());
         }
+        // Administrators act only with a second factor set up (A5).
+        state
+            .accounts
+            .require_staff_second_factor(&who.account)
+            .await?;
         Ok(AdminUser(who))
     }
 }

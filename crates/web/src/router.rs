@@ -14,8 +14,8 @@ use crate::api::{
     search, sessions, setup, sharing, tokens, webhooks,
 };
 use crate::api::{
-    closures, consents, exports, held, marketing, motion, push, requests, residency, service_log,
-    usage,
+    closures, consents, exports, held, marketing, motion, push, requests, residency, second_factor,
+    service_log, usage,
 };
 use crate::error::ApiError;
 use crate::pages;
@@ -56,6 +56,16 @@ pub fn router(state: AppState) -> Router {
         .route("/me/tokens/{id}", delete(tokens::revoke))
         .route("/sessions", post(sessions::sign_in).get(sessions::list))
         .route("/sessions/by-code", post(sessions::sign_in_with_code))
+        .route("/sessions/second-factor", post(second_factor::complete))
+        .route(
+            "/me/second-factor",
+            get(second_factor::status).delete(second_factor::remove),
+        )
+        .route("/me/second-factor/totp", post(second_factor::begin))
+        .route(
+            "/me/second-factor/totp/confirm",
+            post(second_factor::confirm),
+        )
         .route("/sessions/current", delete(sessions::sign_out))
         .route("/sessions/{id}", delete(sessions::revoke))
         .route("/login-codes", post(sessions::request_code))
@@ -241,6 +251,22 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/signin/code-request", post(pages::auth::code_request_post))
         .route("/signin/code", post(pages::auth::code_post))
+        .route(
+            "/signin/second-factor",
+            get(pages::second_factor::second_step_get).post(pages::second_factor::second_step_post),
+        )
+        .route(
+            "/account/second-factor",
+            post(pages::second_factor::setup_post),
+        )
+        .route(
+            "/account/second-factor/confirm",
+            post(pages::second_factor::confirm_post),
+        )
+        .route(
+            "/account/second-factor/remove",
+            post(pages::second_factor::remove_post),
+        )
         .route("/signout", post(pages::auth::signout_post))
         .route("/account", get(pages::account::account_get))
         .route("/account/contacts", post(pages::account::contact_post))

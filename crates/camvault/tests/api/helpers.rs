@@ -402,11 +402,57 @@ impl TestApp {
             .unwrap();
         assert_eq!(resp.status(), StatusCode::CREATED, "sign in {username}");
         let body: Value = resp.json().await.unwrap();
-        Person {
+        let p = Person {
             client,
             csrf: body["csrf_token"].as_str().unwrap().to_string(),
             base: self.base.clone(),
+        };
+        // Staff cannot act without a second factor (A5).
+        if role != domain::ports::Role::User {
+            self.enroll_second_factor(&p).await;
         }
+        p
+    }
+
+    /// Turns on two-step sign-in for `p` with an authenticator code made
+    /// at the server's (manual) time; returns the secret and recovery codes.
+    pub async fn enroll_second_factor(&self, p: &Person) -> (Vec<u8>, Vec<String>) {
+        let resp = p.post("/api/v1/me/second-factor/totp", json!({})).await;
+        assert_eq!(resp.status(), StatusCode::OK, "begin second factor");
+        let setup: Value = resp.json().await.unwrap();
+        let secret = totp_rs::Secret::Encoded(setup["secret"].as_str().unwrap().to_string())
+            .to_bytes()
+            .unwrap();
+        let code = self.totp_code(&secret);
+        let resp = p
+            .post(
+                "/api/v1/me/second-factor/totp/confirm",
+                json!({ "code": code }),
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::CREATED, "confirm second factor");
+        let body: Value = resp.json().await.unwrap();
+        let codes = body["recovery_codes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap().to_string())
+            .collect();
+        (secret, codes)
+    }
+
+    /// The authenticator code for `secret` at the server's time.
+    pub fn totp_code(&self, secret: &[u8]) -> String {
+        let t = totp_rs::TOTP::new_unchecked(
+            totp_rs::Algorithm::SHA1,
+            6,
+            1,
+            30,
+            secret.to_vec(),
+            None,
+            String::new(),
+        );
+        t.generate((self.now_ms() / 1000) as u64)
     }
 
     /// Creates a user and verifies `email` as their address with the code

@@ -42,6 +42,7 @@ mod retention;
 mod rtsp;
 mod rtsp_ingest;
 mod search;
+mod second_factor;
 mod service_log;
 mod sessions;
 mod setup;

@@ -11,12 +11,14 @@ pub mod password;
 pub mod secrets;
 pub mod throttle;
 pub mod username;
+pub use second_factor::TotpEnrolment;
 
 mod api_tokens;
 mod codes;
 mod contacts;
 pub mod minors;
 mod register;
+mod second_factor;
 mod sessions;
 mod setup;
 mod signin;
@@ -124,6 +126,9 @@ pub struct SignedIn {
     pub csrf_token: String,
     /// Who signed in.
     pub account: Account,
+    /// The session waits for the second step (a code from the
+    /// authenticator app or a recovery code) before it grants anything.
+    pub second_factor_required: bool,
 }
 
 /// How a request proved who it is.

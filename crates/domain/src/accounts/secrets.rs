@@ -10,11 +10,14 @@ use hmac::{Hmac, Mac};
 use rand::{Rng, RngCore};
 use sha2::{Digest, Sha256};
 
+use crate::ids::AccountId;
+
 /// Server-side keys derived from the master key at start-up.
 #[derive(Clone)]
 pub struct Secrets {
     code_key: [u8; 32],
     csrf_key: [u8; 32],
+    second_factor_key: [u8; 32],
 }
 
 impl std::fmt::Debug for Secrets {
@@ -25,8 +28,32 @@ impl std::fmt::Debug for Secrets {
 
 impl Secrets {
     /// Builds the key set from independently derived keys.
-    pub fn new(code_key: [u8; 32], csrf_key: [u8; 32]) -> Self {
-        Secrets { code_key, csrf_key }
+    pub fn new(code_key: [u8; 32], csrf_key: [u8; 32], second_factor_key: [u8; 32]) -> Self {
+        Secrets {
+            code_key,
+            csrf_key,
+            second_factor_key,
+        }
+    }
+
+    /// Seals an authenticator secret for storage, bound to its account.
+    pub fn seal_second_factor(&self, account: AccountId, secret: &[u8]) -> String {
+        hex::encode(crypto::seal(
+            &self.second_factor_key,
+            format!("totp {account}").as_bytes(),
+            secret,
+        ))
+    }
+
+    /// Reverses [`Secrets::seal_second_factor`].
+    pub fn open_second_factor(&self, account: AccountId, sealed: &str) -> Option<Vec<u8>> {
+        let bytes = hex::decode(sealed).ok()?;
+        crypto::open(
+            &self.second_factor_key,
+            format!("totp {account}").as_bytes(),
+            &bytes,
+        )
+        .ok()
     }
 
     /// Keyed hash of a one-time code, bound to what it is for.
@@ -98,8 +125,8 @@ mod tests {
 
     #[test]
     fn code_hashes_depend_on_key_and_binding() {
-        let s = Secrets::new([1; 32], [2; 32]);
-        let t = Secrets::new([3; 32], [2; 32]);
+        let s = Secrets::new([1; 32], [2; 32], [4; 32]);
+        let t = Secrets::new([3; 32], [2; 32], [4; 32]);
         assert_ne!(s.code_hash("123456", "a"), t.code_hash("123456", "a"));
         assert_ne!(s.code_hash("123456", "a"), s.code_hash("123456", "b"));
         assert!(same_hash(&s.code_hash("1", "a"), &s.code_hash("1", "a")));

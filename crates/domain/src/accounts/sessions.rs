@@ -19,6 +19,9 @@ impl Accounts {
         let Some((session, account)) = self.store.session_with_account(&hash).await? else {
             return Err(Error::Unauthenticated);
         };
+        if session.second_factor_pending {
+            return Err(Error::SecondFactorRequired);
+        }
         let now = self.clock.now();
         if session.last_seen_at.plus(self.config.session_idle) <= now {
             self.store

@@ -14,15 +14,23 @@ use crate::ports::{Account, CodePurpose, Contact, ServiceEvent};
 use crate::{Error, Result};
 
 /// Throttle keys for one sign-in attempt.
-struct Keys {
+pub(super) struct Keys {
     login: String,
     ip: String,
 }
 
 impl Keys {
-    fn new(login: &str, ip: &str) -> Self {
+    pub(super) fn new(login: &str, ip: &str) -> Self {
         Keys {
             login: format!("login:{}", login.trim().to_lowercase()),
+            ip: format!("ip:{ip}"),
+        }
+    }
+
+    /// Second-step attempts count per account, apart from passwords.
+    pub(super) fn second_factor(account: AccountId, ip: &str) -> Self {
+        Keys {
+            login: format!("second-factor:{account}"),
             ip: format!("ip:{ip}"),
         }
     }
@@ -30,7 +38,7 @@ impl Keys {
 
 impl Accounts {
     /// Refuses with `Throttled` while either key is locked.
-    async fn check_throttle(&self, keys: &Keys) -> Result<()> {
+    pub(super) async fn check_throttle(&self, keys: &Keys) -> Result<()> {
         let now = self.clock.now();
         let mut wait = 0;
         for (key, policy) in [
@@ -54,7 +62,7 @@ impl Accounts {
     }
 
     /// Counts a failure on both keys and locks those past their allowance.
-    async fn record_failure(&self, keys: &Keys) -> Result<()> {
+    pub(super) async fn record_failure(&self, keys: &Keys) -> Result<()> {
         let now = self.clock.now();
         for (key, policy) in [
             (&keys.login, ThrottlePolicy::PER_ACCOUNT),
@@ -208,9 +216,17 @@ impl Accounts {
         let token = random_token();
         let hash = token_hash(&token);
         let ua = user_agent.map(|s| s.chars().take(200).collect::<String>());
+        // With a second factor, the session grants nothing until its code.
+        let second_factor_required = self.has_second_factor(account.id).await?;
         let session_id = self
             .store
-            .create_session(account.id, &hash, ua.as_deref(), self.clock.now())
+            .create_session(
+                account.id,
+                &hash,
+                ua.as_deref(),
+                second_factor_required,
+                self.clock.now(),
+            )
             .await?;
         tracing::info!(account = %account.id, session = %session_id, "signed in");
         Ok(SignedIn {
@@ -218,6 +234,7 @@ impl Accounts {
             session_id,
             csrf_token: self.secrets.csrf_token(&hash),
             account,
+            second_factor_required,
         })
     }
 }

@@ -21,12 +21,14 @@ mod audit;
 mod events;
 mod push;
 mod recordings;
+mod second_factor;
 mod service_log;
 mod webhooks;
 pub use audit::*;
 pub use events::*;
 pub use push::*;
 pub use recordings::*;
+pub use second_factor::*;
 pub use service_log::*;
 pub use webhooks::*;
 
@@ -176,6 +178,8 @@ pub struct SessionRecord {
     pub last_seen_at: Timestamp,
     /// Browser description, truncated, for the session list.
     pub user_agent: Option<String>,
+    /// Signed in with the first factor only; the second is still due.
+    pub second_factor_pending: bool,
 }
 
 /// A personal API token as stored (hash only).
@@ -283,12 +287,14 @@ pub trait CodeStore: Send + Sync {
 /// Sessions and personal API tokens.
 #[async_trait]
 pub trait SessionStore: Send + Sync {
-    /// Stores a new session.
+    /// Stores a new session; with `second_factor_pending` it grants nothing
+    /// until [`SecondFactorStore::complete_second_factor`].
     async fn create_session(
         &self,
         account: AccountId,
         token_hash: &str,
         user_agent: Option<&str>,
+        second_factor_pending: bool,
         now: Timestamp,
     ) -> Result<SessionId>;
     /// The session with this token hash and its account, in one query
@@ -356,6 +362,7 @@ pub trait IdentityStore:
     + SessionStore
     + ThrottleStore
     + SettingStore
+    + SecondFactorStore
     + ServiceLogStore
     + crate::accounts::minors::GuardianStore
     + crate::privacy::residency::RegionStore

@@ -15,6 +15,7 @@ mod push;
 mod recordings;
 mod regions;
 mod requests;
+mod second_factor;
 mod service_log;
 mod sessions;
 mod settings;

@@ -16,6 +16,9 @@ struct SessionRow {
     user_agent: Option<String>,
     created_at: i64,
     last_seen_at: i64,
+    /// Only the sign-in lookup needs it; session lists leave it out.
+    #[sqlx(default)]
+    second_factor_pending: bool,
 }
 
 impl From<SessionRow> for SessionRecord {
@@ -27,6 +30,7 @@ impl From<SessionRow> for SessionRecord {
             created_at: Timestamp(r.created_at),
             last_seen_at: Timestamp(r.last_seen_at),
             user_agent: r.user_agent,
+            second_factor_pending: r.second_factor_pending,
         }
     }
 }
@@ -72,15 +76,17 @@ impl SessionStore for SqlStore {
         account: AccountId,
         token_hash: &str,
         user_agent: Option<&str>,
+        second_factor_pending: bool,
         now: Timestamp,
     ) -> Result<SessionId> {
         let id: i64 = on_db_write!(&self.db, p => sqlx::query_scalar(
-                "INSERT INTO sessions (account_id, token_hash, user_agent, created_at, last_seen_at) \
-                 VALUES ($1, $2, $3, $4, $4) RETURNING id")
+                "INSERT INTO sessions (account_id, token_hash, user_agent, created_at, last_seen_at, \
+                 second_factor_pending) VALUES ($1, $2, $3, $4, $4, $5) RETURNING id")
             .bind(account.0)
             .bind(token_hash)
             .bind(user_agent)
             .bind(now.ms())
+            .bind(second_factor_pending)
             .fetch_one(p)
             .await
             .map_err(storage)?);
@@ -90,7 +96,7 @@ impl SessionStore for SqlStore {
     async fn session_with_account(&self, hash: &str) -> Result<Option<(SessionRecord, Account)>> {
         let row: Option<SessionAccountRow> = on_db!(&self.db, p => sqlx::query_as(
                 "SELECT s.id, s.account_id, s.token_hash, s.user_agent, s.created_at, s.last_seen_at, \
-                 a.username, a.password_hash, a.role, a.created_at AS account_created_at \
+                 s.second_factor_pending, a.username, a.password_hash, a.role, a.created_at AS account_created_at \
                  FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = $1")
             .bind(hash)
             .fetch_optional(p)

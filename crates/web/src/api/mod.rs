@@ -21,6 +21,7 @@ pub mod recordings;
 pub mod requests;
 pub mod residency;
 pub mod search;
+pub mod second_factor;
 pub mod service_log;
 pub mod sessions;
 pub mod setup;
@@ -102,6 +103,9 @@ pub struct SignedInView {
     pub csrf_token: String,
     /// The new session's id.
     pub session_id: i64,
+    /// The session grants nothing until the second step:
+    /// `POST /api/v1/sessions/second-factor` with a code.
+    pub second_factor_required: bool,
 }
 
 /// Sets the session cookie and answers 201 with the signed-in account.
@@ -119,6 +123,7 @@ pub(crate) async fn signed_in_response(
             account: MeView::from(&profile),
             csrf_token: signed_in.csrf_token,
             session_id: signed_in.session_id.0,
+            second_factor_required: signed_in.second_factor_required,
         }),
     ))
 }

@@ -35,6 +35,9 @@ async fn account_page(
     let tokens = state.accounts.api_tokens(id).await?;
     let current = user.0.session_id();
     let csrf = user.csrf();
+    let second_factor = state.accounts.has_second_factor(id).await?;
+    let codes_left = state.accounts.recovery_codes_left(id).await?;
+    let staff = profile.account.role != domain::ports::Role::User;
     Ok(page(
         "Account",
         Some(user),
@@ -85,6 +88,7 @@ async fn account_page(
                     button type="submit" { "Change password" }
                 }
             }
+            (super::second_factor::card(csrf, second_factor, codes_left, staff))
             section.card {
                 h2 { "Sessions" }
                 ul.plain {

@@ -276,6 +276,13 @@ async fn signed_in_redirect(
     jar: CookieJar,
     s: &domain::accounts::SignedIn,
 ) -> Response {
+    if s.second_factor_required {
+        return (
+            session_cookie(jar, s, state),
+            Redirect::to("/signin/second-factor"),
+        )
+            .into_response();
+    }
     let pending = state.consents.pending_policy(s.account.id).await;
     let to = match pending {
         Ok(Some(_)) => "/privacy-center/policy",

@@ -185,17 +185,33 @@ fn is_admin(user: &PageUser) -> bool {
     user.0.account.role == Role::Admin
 }
 
-/// The 403 page for someone who is not an administrator; `what` names the
-/// page ("The device registry").
-fn not_admin(user: &PageUser, what: &str) -> Option<Response> {
-    (!is_admin(user)).then(|| {
-        message_page(
+/// The 403 page for someone who is not an administrator, or one without
+/// a second factor (A5); `what` names the page ("The device registry").
+async fn not_admin(state: &AppState, user: &PageUser, what: &str) -> Option<Response> {
+    if !is_admin(user) {
+        return Some(message_page(
             user,
             StatusCode::FORBIDDEN,
             "Not allowed",
             &format!("{what} is for administrators."),
-        )
-    })
+        ));
+    }
+    match state
+        .accounts
+        .require_staff_second_factor(&user.0.account)
+        .await
+    {
+        Ok(()) => None,
+        Err(e) => {
+            let (status, text) = super::failure(e);
+            Some(message_page(
+                user,
+                status,
+                "Not allowed yet",
+                &format!("{text}: turn on two-step sign-in on your account page."),
+            ))
+        }
+    }
 }
 
 /// A page that only says what went wrong, with `status`.

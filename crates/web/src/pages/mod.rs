@@ -9,6 +9,7 @@ pub mod layout;
 pub mod leaving;
 pub mod privacy;
 pub mod rights;
+pub mod second_factor;
 pub mod setup;
 pub mod unsubscribe;
 

@@ -227,6 +227,17 @@ async fn queue(
         let body = error_box(Some("The requests queue is for administrators."));
         return (StatusCode::FORBIDDEN, page("Not allowed", Some(user), body)).into_response();
     }
+    if let Err(e) = state
+        .accounts
+        .require_staff_second_factor(&user.0.account)
+        .await
+    {
+        let (status, text) = failure(e);
+        let body = error_box(Some(&format!(
+            "{text}: turn on two-step sign-in on your account page."
+        )));
+        return (status, page("Not allowed yet", Some(user), body)).into_response();
+    }
     let open = match state.requests.queue().await {
         Ok(q) => q,
         Err(e) => {
@@ -281,7 +292,12 @@ pub async fn step_post(
     AppForm(form): AppForm<StepForm>,
 ) -> Result<Response, ApiError> {
     user.check_csrf(&form.csrf)?;
-    if !is_admin(&user) {
+    let ready = state
+        .accounts
+        .require_staff_second_factor(&user.0.account)
+        .await
+        .is_ok();
+    if !is_admin(&user) || !ready {
         return Ok(queue(&state, &user, StatusCode::FORBIDDEN, None).await);
     }
     // An id that is not a number names no request.

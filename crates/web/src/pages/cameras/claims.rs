@@ -324,7 +324,7 @@ pub async fn queue_get(
     user: PageUser,
     Query(q): Query<DoneQuery>,
 ) -> Response {
-    if let Some(refusal) = not_admin(&user, QUEUE) {
+    if let Some(refusal) = not_admin(&state, &user, QUEUE).await {
         return refusal;
     }
     let notice = match q.done.as_deref() {
@@ -341,7 +341,7 @@ pub async fn evidence_get(
     user: PageUser,
     Path(raw): Path<String>,
 ) -> Response {
-    if let Some(refusal) = not_admin(&user, QUEUE) {
+    if let Some(refusal) = not_admin(&state, &user, QUEUE).await {
         return refusal;
     }
     let result = async {
@@ -386,7 +386,7 @@ pub async fn decide_post(
     AppForm(form): AppForm<DecideForm>,
 ) -> Result<Response, ApiError> {
     user.check_csrf(&form.csrf)?;
-    if let Some(refusal) = not_admin(&user, QUEUE) {
+    if let Some(refusal) = not_admin(&state, &user, QUEUE).await {
         return Ok(refusal);
     }
     let id = match number(&raw, "claim") {

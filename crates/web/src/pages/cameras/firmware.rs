@@ -100,7 +100,7 @@ pub async fn firmware_get(
     user: PageUser,
     Query(q): Query<DoneQuery>,
 ) -> Response {
-    if let Some(refusal) = not_admin(&user, WHAT) {
+    if let Some(refusal) = not_admin(&state, &user, WHAT).await {
         return refusal;
     }
     let notice = match q.done.as_deref() {
@@ -125,7 +125,7 @@ pub async fn firmware_post(
     AppForm(form): AppForm<PublishForm>,
 ) -> Result<Response, ApiError> {
     user.check_csrf(&form.csrf)?;
-    if let Some(refusal) = not_admin(&user, WHAT) {
+    if let Some(refusal) = not_admin(&state, &user, WHAT).await {
         return Ok(refusal);
     }
     let manifest = Manifest {

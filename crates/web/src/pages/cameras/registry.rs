@@ -123,7 +123,7 @@ pub async fn devices_get(
     user: PageUser,
     Query(q): Query<RegistryQuery>,
 ) -> Response {
-    if let Some(refusal) = not_admin(&user, WHAT) {
+    if let Some(refusal) = not_admin(&state, &user, WHAT).await {
         return refusal;
     }
     let notice = q.imported.map(|n| match n {
@@ -156,7 +156,7 @@ pub async fn import_post(
     AppForm(form): AppForm<ImportForm>,
 ) -> Result<Response, ApiError> {
     user.check_csrf(&form.csrf)?;
-    if let Some(refusal) = not_admin(&user, WHAT) {
+    if let Some(refusal) = not_admin(&state, &user, WHAT).await {
         return Ok(refusal);
     }
     let update = form.update.is_some();

@@ -35,7 +35,7 @@ fn grouped(title: &str, g: &Grouped, k: u64) -> Markup {
 
 /// `GET /admin/statistics`.
 pub async fn statistics_get(State(state): State<AppState>, user: PageUser) -> Response {
-    if let Some(refusal) = not_admin(&user, WHAT) {
+    if let Some(refusal) = not_admin(&state, &user, WHAT).await {
         return refusal;
     }
     let r = match state.statistics.report().await {
