@@ -94,6 +94,8 @@ pub struct Core {
     pub residency: Arc<Residency>,
     /// The tamper-evident audit log.
     pub audit: Arc<AuditLog>,
+    /// Breach notices.
+    pub breach: Arc<domain::privacy::breach::BreachNotices>,
     /// The MQTT publisher, when `mqtt_url` is set and this is the server.
     pub mqtt: Option<Arc<delivery::MqttPublisher>>,
 }
@@ -348,8 +350,15 @@ impl Core {
                 grace: Duration::from_secs(config.erasure_grace_days * 86_400),
             },
         ));
+        let breach = Arc::new(domain::privacy::breach::BreachNotices::new(
+            shared.clone(),
+            email.clone(),
+            audit.clone(),
+            deps.clock.clone(),
+        ));
         Ok(Core {
             audit,
+            breach,
             store,
             accounts,
             cameras,

@@ -91,6 +91,7 @@ impl App {
             residency: core.residency.clone(),
             blobs: core.blobs.clone(),
             audit: core.audit.clone(),
+            breach: core.breach.clone(),
             settings: Arc::new(settings),
         });
         // Before the port opens, so no upload is in flight: a blob without

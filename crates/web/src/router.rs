@@ -14,8 +14,8 @@ use crate::api::{
     search, sessions, setup, sharing, tokens, webhooks,
 };
 use crate::api::{
-    closures, consents, exports, held, marketing, motion, push, requests, residency, second_factor,
-    service_log, usage,
+    breach, closures, consents, exports, held, marketing, motion, push, requests, residency,
+    second_factor, service_log, usage,
 };
 use crate::error::ApiError;
 use crate::pages;
@@ -185,6 +185,11 @@ pub fn router(state: AppState) -> Router {
             get(closures::restriction).put(closures::set_restriction),
         )
         .route("/admin/marketing", post(marketing::send))
+        .route("/admin/breach-notices", post(breach::create))
+        .route("/admin/breach-notices/preview", post(breach::preview))
+        .route("/admin/breach-notices/{id}", get(breach::get_one))
+        .route("/admin/breach-notices/{id}/send", post(breach::send))
+        .route("/me/notices", get(breach::mine))
         .route("/admin/usage", get(usage::report))
         .route("/admin/retention", get(service_log::dry_run))
         .route("/me/activity", get(service_log::activity))

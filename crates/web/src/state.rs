@@ -46,6 +46,8 @@ pub struct AppState {
     pub blobs: Arc<dyn BlobStore>,
     /// The tamper-evident audit log.
     pub audit: Arc<domain::audit::AuditLog>,
+    /// Breach notices.
+    pub breach: Arc<domain::privacy::breach::BreachNotices>,
     /// HTTP-level settings.
     pub settings: Arc<WebSettings>,
 }

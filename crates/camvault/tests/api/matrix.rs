@@ -311,6 +311,35 @@ fn rows() -> Vec<Row> {
             [403, 403, 403, 403, 401, 401, 401, 200],
         ),
         row(
+            Method::POST,
+            "/api/v1/admin/breach-notices/preview",
+            Some(json!({"audience": {"kind": "everyone"}})),
+            [403, 403, 403, 403, 401, 401, 401, 200],
+        ),
+        row(
+            Method::POST,
+            "/api/v1/admin/breach-notices",
+            Some(
+                json!({"title": "matrix", "what_happened": "a", "data_affected": "b",
+                        "measures": "c", "advice": "d", "contact": "e",
+                        "audience": {"kind": "accounts", "ids": [1]}}),
+            ),
+            [403, 403, 403, 403, 401, 401, 401, 201],
+        ),
+        // No notice has the camera's id here: admins get 404.
+        row(
+            Method::GET,
+            "/api/v1/admin/breach-notices/{id}",
+            None,
+            [403, 403, 403, 403, 401, 401, 401, 404],
+        ),
+        row(
+            Method::POST,
+            "/api/v1/admin/breach-notices/{id}/send",
+            None,
+            [403, 403, 403, 403, 401, 401, 401, 404],
+        ),
+        row(
             Method::GET,
             "/api/v1/admin/usage",
             None,

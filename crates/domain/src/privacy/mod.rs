@@ -1,5 +1,6 @@
 //! Privacy rules shared by every layer.
 
+pub mod breach;
 pub mod closure;
 pub mod consent;
 pub mod export;

@@ -33,7 +33,7 @@ const REVOKE: [&str; 7] = [
 
 /// Rows that name an account without a foreign key to cascade from it,
 /// handled before the account row goes (which cascades to the rest).
-const ERASE: [&str; 6] = [
+const ERASE: [&str; 7] = [
     "DELETE FROM throttles WHERE key = 'login:' || (SELECT username FROM accounts WHERE id = $1) \
      OR key IN (SELECT 'login:' || value FROM contacts WHERE account_id = $1)",
     "DELETE FROM share_invitations WHERE EXISTS (SELECT 1 FROM contacts c \
@@ -46,6 +46,7 @@ const ERASE: [&str; 6] = [
      WHERE subject_id = $1",
     "UPDATE audit_entries SET actor_id = NULL, actor_salt = NULL WHERE actor_id = $1",
     "UPDATE rights_request_steps SET actor_id = NULL WHERE actor_id = $1",
+    "UPDATE breach_notices SET created_by = NULL WHERE created_by = $1",
     "DELETE FROM accounts WHERE id = $1",
 ];
 

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod audit;
+mod breach;
 mod cameras;
 mod claims;
 mod closures;

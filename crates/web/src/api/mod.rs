@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod breach;
 pub mod cameras;
 pub mod claims;
 pub mod closures;

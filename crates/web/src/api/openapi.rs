@@ -11,8 +11,8 @@ use super::{
     sessions, setup, sharing, tokens, webhooks,
 };
 use super::{
-    closures, consents, exports, held, marketing, motion, push, requests, residency, second_factor,
-    service_log, usage,
+    breach, closures, consents, exports, held, marketing, motion, push, requests, residency,
+    second_factor, service_log, usage,
 };
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::pages::layout;
@@ -28,6 +28,7 @@ use crate::pages::layout;
         accounts::change_contact, accounts::verify_contact, accounts::resend_code,
         sessions::sign_in, sessions::request_code, sessions::sign_in_with_code,
         sessions::list, sessions::sign_out, sessions::revoke,
+        breach::preview, breach::create, breach::get_one, breach::send, breach::mine,
         second_factor::complete, second_factor::status, second_factor::begin,
         second_factor::confirm, second_factor::remove,
         tokens::create, tokens::list, tokens::revoke,

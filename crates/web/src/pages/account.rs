@@ -38,6 +38,7 @@ async fn account_page(
     let second_factor = state.accounts.has_second_factor(id).await?;
     let codes_left = state.accounts.recovery_codes_left(id).await?;
     let staff = profile.account.role != domain::ports::Role::User;
+    let notices = state.breach.for_account(id).await?;
     Ok(page(
         "Account",
         Some(user),
@@ -45,6 +46,17 @@ async fn account_page(
             h1 { "Account" }
             (notice_box(extras.notice))
             (error_box(extras.error))
+            @for n in &notices {
+                section.card.breach-notice {
+                    h2 { "Security notice: " (n.text.title) }
+                    p.muted { "Sent " (rfc3339(n.sent_at.unwrap_or(n.created_at))) }
+                    h3 { "What happened" } p { (n.text.what_happened) }
+                    h3 { "Which of your data" } p { (n.text.data_affected) }
+                    h3 { "What we have done" } p { (n.text.measures) }
+                    h3 { "What you should do" } p { (n.text.advice) }
+                    h3 { "Questions" } p { (n.text.contact) }
+                }
+            }
             section.card {
                 h2 { "You" }
                 p { "Signed in as " strong.username { (profile.account.username) }
