@@ -167,12 +167,19 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let base = config
         .public_url
         .clone()
-        .unwrap_or_else(|| format!("http://{}", app.local_addr()));
+        .unwrap_or_else(|| format!("{}://{}", app.scheme(), app.local_addr()));
     let base = base.trim_end_matches('/');
     tracing::info!(database = app.core().store.backend(), "camvault ready");
     // stdout, not the log: these lines are for the operator's eyes and
     // for scripts that wait for the server.
-    println!("camvault: listening on http://{}", app.local_addr());
+    println!(
+        "camvault: listening on {}://{}",
+        app.scheme(),
+        app.local_addr()
+    );
+    if let Some(at) = app.redirect_addr() {
+        println!("camvault: http://{at} redirects to HTTPS");
+    }
     if let Some(token) = app.core().accounts.issue_setup_token().await? {
         println!(
             "camvault: no administrator yet. Create one (link works once): {base}/setup?token={token}"
@@ -185,14 +192,20 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let cameras = simulate::prepare(app.core(), DEMO_USERNAME, 1, DEMO_PREFIX).await?;
     // Shown once, here only: the password is stored hashed.
     println!("camvault: demo account: {DEMO_USERNAME} / {password} — sign in at {base}/signin");
-    let sim = Simulator::new(
-        &local_url(app.local_addr()),
+    let local = local_url(app.local_addr());
+    let mut sim = Simulator::new(
+        &local.replacen("http://", &format!("{}://", app.scheme()), 1),
         cameras,
         Pacing::RealTime,
         Arc::new(SystemClock),
     )?
     // A motion event every 20 s, so the demo shows alerts too.
     .with_motion_every(DEMO_MOTION_EVERY);
+    if config.tls_self_signed && config.tls_cert.is_none() {
+        let (cert, _) = crate::tls::self_signed_paths(&config.data_dir);
+        let pem = std::fs::read(&cert).with_context(|| format!("reading {}", cert.display()))?;
+        sim = sim.trusting(&pem)?;
+    }
     let (stop, stopped) = watch::channel(false);
     let camera = sim.spawn(stopped);
     let result = app

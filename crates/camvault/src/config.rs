@@ -97,6 +97,19 @@ pub struct Config {
     pub mqtt_discovery_prefix: String,
     /// Seconds between publications of every camera's state to MQTT.
     pub mqtt_state_interval_secs: u64,
+    /// PEM certificate chain for TLS on `listen` (with `tls_key`).
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for TLS.
+    pub tls_key: Option<PathBuf>,
+    /// TLS with a self-signed certificate made once and kept in
+    /// `<data_dir>/tls/` (for a box on the LAN).
+    pub tls_self_signed: bool,
+    /// With TLS on, a plain-HTTP address that only redirects to HTTPS
+    /// (e.g. `0.0.0.0:80`).
+    pub http_redirect_listen: Option<String>,
+    /// Addresses of reverse proxies whose `X-Forwarded-For` and
+    /// `X-Forwarded-Proto` are believed; from anyone else they are ignored.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for Config {
@@ -144,6 +157,11 @@ impl Default for Config {
             mqtt_prefix: "camvault".into(),
             mqtt_discovery_prefix: "homeassistant".into(),
             mqtt_state_interval_secs: 30,
+            tls_cert: None,
+            tls_key: None,
+            tls_self_signed: false,
+            http_redirect_listen: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -196,6 +214,11 @@ impl std::fmt::Debug for Config {
             .field("mqtt_prefix", &self.mqtt_prefix)
             .field("mqtt_discovery_prefix", &self.mqtt_discovery_prefix)
             .field("mqtt_state_interval_secs", &self.mqtt_state_interval_secs)
+            .field("tls_cert", &self.tls_cert)
+            .field("tls_key", &self.tls_key)
+            .field("tls_self_signed", &self.tls_self_signed)
+            .field("http_redirect_listen", &self.http_redirect_listen)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -223,6 +246,10 @@ pub struct ConfigArgs {
     #[arg(long, global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub public_url: Option<String>,
+    /// Serve HTTPS with a self-signed certificate kept in the data directory.
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub tls_self_signed: bool,
 }
 
 /// The keys read from `CAMVAULT_*` variables; other variables with that
@@ -270,6 +297,11 @@ const ENV_KEYS: &[&str] = &[
     "mqtt_prefix",
     "mqtt_discovery_prefix",
     "mqtt_state_interval_secs",
+    "tls_cert",
+    "tls_key",
+    "tls_self_signed",
+    "http_redirect_listen",
+    "trusted_proxies",
 ];
 
 impl Config {

@@ -13,3 +13,4 @@ pub mod rtsp_ingest;
 mod senders;
 pub mod server;
 pub mod simulate;
+pub mod tls;

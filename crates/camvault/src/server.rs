@@ -23,6 +23,12 @@ const WEBHOOKS_EVERY: Duration = Duration::from_secs(1);
 /// A bound, ready-to-run server.
 pub struct App {
     core: Core,
+    /// TLS on `listener`, when configured (G1).
+    tls: Option<Arc<rustls::ServerConfig>>,
+    /// A plain-HTTP listener that only redirects to HTTPS.
+    redirect: Option<TcpListener>,
+    /// Where redirects go: the HTTPS public URL, else the request's host.
+    redirect_to: Option<String>,
     clock: Arc<dyn Clock>,
     purge_every: Duration,
     audit_every: Duration,
@@ -62,9 +68,21 @@ impl App {
             Some(u) => Some(url::Url::parse(u).context("public_url is not a URL")?),
             None => None,
         };
+        let tls = crate::tls::server_config(config)?;
+        let https_url = public_url.as_ref().is_some_and(|u| u.scheme() == "https");
+        let trusted_proxies = config
+            .trusted_proxies
+            .iter()
+            .map(|p| {
+                p.parse::<std::net::IpAddr>()
+                    .with_context(|| format!("trusted_proxies: {p:?} is not an IP address"))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
         let settings = WebSettings {
-            secure_cookies: public_url.as_ref().is_some_and(|u| u.scheme() == "https"),
-            public_url,
+            secure_cookies: https_url || tls.is_some(),
+            hsts: https_url || tls.is_some(),
+            trusted_proxies,
+            public_url: public_url.clone(),
             body_limit: config.body_limit_bytes,
             session_max_age_secs: (config.session_idle_days * 24 * 3600) as i64,
             mqtt: config.mqtt_url.as_deref().map(|url| web::state::MqttInfo {
@@ -112,7 +130,22 @@ impl App {
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let addr = listener.local_addr()?;
+        let redirect = match (&tls, &config.http_redirect_listen) {
+            (Some(_), Some(at)) => Some(
+                TcpListener::bind(at)
+                    .await
+                    .with_context(|| format!("cannot listen on {at}"))?,
+            ),
+            _ => None,
+        };
+        let redirect_to = public_url
+            .as_ref()
+            .filter(|u| u.scheme() == "https")
+            .map(|u| u.as_str().trim_end_matches('/').to_string());
         Ok(App {
+            tls,
+            redirect,
+            redirect_to,
             core,
             clock,
             purge_every: Duration::from_secs(config.purge_interval_secs),
@@ -128,6 +161,20 @@ impl App {
     /// The address actually bound (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// `https` when this server speaks TLS, else `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        }
+    }
+
+    /// The plain-HTTP redirect listener's address, if there is one.
+    pub fn redirect_addr(&self) -> Option<SocketAddr> {
+        self.redirect.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     /// The services, for tests and the CLI.
@@ -183,10 +230,41 @@ impl App {
             self.rtsp_rescan,
             stopped,
         );
-        axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("server failed")?;
+        let redirect = self.redirect.map(|listener| {
+            let port = self.addr.port();
+            let to = self.redirect_to.clone();
+            tokio::spawn(async move {
+                let app = axum::Router::new().fallback(move |headers, uri| {
+                    crate::tls::to_https(headers, uri, port, to.clone())
+                });
+                if let Err(e) = axum::serve(listener, app).await {
+                    tracing::error!(error = %e, "the HTTP redirect listener stopped");
+                }
+            })
+        });
+        match self.tls {
+            Some(tls) => {
+                let handle = axum_server::Handle::new();
+                let stopper = handle.clone();
+                tokio::spawn(async move {
+                    shutdown.await;
+                    stopper.graceful_shutdown(Some(Duration::from_secs(10)));
+                });
+                let config = axum_server::tls_rustls::RustlsConfig::from_config(tls);
+                axum_server::from_tcp_rustls(self.listener.into_std()?, config)
+                    .handle(handle)
+                    .serve(service)
+                    .await
+                    .context("server failed")?;
+            }
+            None => axum::serve(self.listener, service)
+                .with_graceful_shutdown(shutdown)
+                .await
+                .context("server failed")?,
+        }
+        if let Some(r) = redirect {
+            r.abort();
+        }
         let _ = stop.send(true);
         // A purge in progress finishes its batch; it is idempotent anyway.
         let _ = purge.await;

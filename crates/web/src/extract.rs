@@ -157,7 +157,7 @@ async fn count_page_view(parts: &Parts, state: &AppState, who: &Authenticated) {
 /// Facts about the client used for throttling and the session list.
 #[derive(Debug, Clone)]
 pub struct Client {
-    /// The peer address (the proxy's, until trusted-proxy support exists).
+    /// The peer address, or the client's as a trusted proxy reports it.
     pub ip: String,
     /// The `User-Agent` header, if any.
     pub user_agent: Option<String>,
@@ -166,12 +166,26 @@ pub struct Client {
 impl FromRequestParts<AppState> for Client {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, ApiError> {
-        let ip = parts
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|ci| ci.0.ip().to_string())
-            .unwrap_or_else(|| "unknown".to_string());
+            .map(|ci| ci.0.ip());
+        // `X-Forwarded-For` only reaches here from a trusted proxy (see
+        // `router::forwarded_headers`); its last entry that is not one of
+        // our proxies is the client.
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|s| s.trim().parse::<std::net::IpAddr>().ok())
+            .rev()
+            .find(|ip| !state.settings.trusted_proxies.contains(ip));
+        let ip = forwarded
+            .or(peer)
+            .map_or_else(|| "unknown".to_string(), |ip| ip.to_string());
         let user_agent = parts
             .headers
             .get(header::USER_AGENT)
@@ -290,5 +304,15 @@ pub fn public_base(state: &AppState, headers: &HeaderMap) -> String {
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("localhost");
-    format!("http://{host}")
+    // Only a trusted proxy's `X-Forwarded-Proto` is left on the request.
+    let proxied_https = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("https"));
+    let scheme = if state.settings.hsts || proxied_https {
+        "https"
+    } else {
+        "http"
+    };
+    format!("{scheme}://{host}")
 }

@@ -44,6 +44,7 @@ const HLS_LICENSE: &str = include_str!("../assets/vendor/hls.js/LICENSE");
 /// Builds the whole HTTP application.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.settings.body_limit;
+    let hsts = state.settings.hsts;
     let segment_limit = state.recordings.config().max_segment_bytes;
     let api = Router::new()
         .route("/accounts", post(accounts::register))
@@ -315,6 +316,10 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(|| async { ApiError::route_not_found() })
         .layer(middleware::from_fn_with_state(state.clone(), audit_admin))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            forwarded_headers,
+        ))
         .layer(middleware::from_fn(same_origin))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
@@ -327,7 +332,7 @@ pub fn router(state: AppState) -> Router {
             tracing::info_span!("http", method = %req.method(), route = %route)
         }))
         .with_state(state);
-    with_security_headers(app)
+    with_security_headers(app, hsts)
 }
 
 async fn script(body: &'static str) -> impl IntoResponse {
@@ -364,9 +369,17 @@ async fn style_css() -> impl IntoResponse {
 /// Headers every response carries: a strict CSP (no inline script), no
 /// framing, no MIME sniffing, and referrers kept within the site (a stricter
 /// `no-referrer` makes browsers send `Origin: null` on form posts).
-fn with_security_headers(router: Router) -> Router {
+fn with_security_headers(router: Router, hsts: bool) -> Router {
     let set =
         |name, value| SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value));
+    let router = if hsts {
+        router.layer(set(
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=31536000; includeSubDomains",
+        ))
+    } else {
+        router
+    };
     router
         .layer(set(
             header::CONTENT_SECURITY_POLICY,
@@ -443,4 +456,29 @@ async fn audit_admin(
         }
     }
     resp
+}
+
+/// Drops `X-Forwarded-*` and `Forwarded` from requests that did not come
+/// from a configured proxy, so that nothing after this can be fooled by a
+/// client claiming another address or scheme.
+async fn forwarded_headers(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let peer = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    if !peer.is_some_and(|ip| state.settings.trusted_proxies.contains(&ip)) {
+        for name in [
+            "x-forwarded-for",
+            "x-forwarded-proto",
+            "x-forwarded-host",
+            "forwarded",
+        ] {
+            req.headers_mut().remove(name);
+        }
+    }
+    next.run(req).await
 }

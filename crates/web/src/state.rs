@@ -61,6 +61,11 @@ pub struct WebSettings {
     pub secure_cookies: bool,
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
+    /// This server speaks TLS itself (or its public URL is HTTPS): send
+    /// `Strict-Transport-Security`.
+    pub hsts: bool,
+    /// Reverse proxies whose `X-Forwarded-*` headers are believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Cookie lifetime in the browser (the server enforces idle expiry).
     pub session_max_age_secs: i64,
     /// The MQTT integration the operator set up, shown on the integrations page.
@@ -86,6 +91,8 @@ impl Default for WebSettings {
             body_limit: 1024 * 1024,
             session_max_age_secs: 30 * 24 * 3600,
             mqtt: None,
+            hsts: false,
+            trusted_proxies: Vec::new(),
         }
     }
 }
