@@ -110,6 +110,11 @@ pub struct Config {
     /// Addresses of reverse proxies whose `X-Forwarded-For` and
     /// `X-Forwarded-Proto` are believed; from anyone else they are ignored.
     pub trusted_proxies: Vec<String>,
+    /// Requests per minute from one address (0: no limit).
+    pub rate_limit_per_minute: u32,
+    /// Sign-in, sign-up, code and device-token requests per minute from
+    /// one address (0: no limit).
+    pub auth_rate_limit_per_minute: u32,
 }
 
 impl Default for Config {
@@ -162,6 +167,8 @@ impl Default for Config {
             tls_self_signed: false,
             http_redirect_listen: None,
             trusted_proxies: Vec::new(),
+            rate_limit_per_minute: 6000,
+            auth_rate_limit_per_minute: 120,
         }
     }
 }
@@ -219,6 +226,11 @@ impl std::fmt::Debug for Config {
             .field("tls_self_signed", &self.tls_self_signed)
             .field("http_redirect_listen", &self.http_redirect_listen)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("rate_limit_per_minute", &self.rate_limit_per_minute)
+            .field(
+                "auth_rate_limit_per_minute",
+                &self.auth_rate_limit_per_minute,
+            )
             .finish()
     }
 }
@@ -302,6 +314,8 @@ const ENV_KEYS: &[&str] = &[
     "tls_self_signed",
     "http_redirect_listen",
     "trusted_proxies",
+    "rate_limit_per_minute",
+    "auth_rate_limit_per_minute",
 ];
 
 impl Config {

@@ -316,6 +316,7 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(|| async { ApiError::route_not_found() })
         .layer(middleware::from_fn_with_state(state.clone(), audit_admin))
+        .layer(middleware::from_fn_with_state(state.clone(), rate_limit))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             forwarded_headers,
@@ -481,4 +482,30 @@ async fn forwarded_headers(
         }
     }
     next.run(req).await
+}
+
+/// Refuses requests over the client address's rate limits (see
+/// `limits.rs`); health checks are never limited.
+async fn rate_limit(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let path = req.uri().path().to_string();
+    if path == "/healthz" || path == "/readyz" {
+        return next.run(req).await;
+    }
+    let method = req.method().clone();
+    let (mut parts, body) = req.into_parts();
+    let ip = crate::extract::Client::from_request_parts(&mut parts, &state)
+        .await
+        .ok()
+        .and_then(|c| c.ip.parse::<std::net::IpAddr>().ok());
+    if let Some(wait) = ip.and_then(|ip| state.settings.limits.check(ip, &method, &path)) {
+        return ApiError::from(domain::Error::Throttled {
+            retry_after_secs: wait,
+        })
+        .into_response();
+    }
+    next.run(Request::from_parts(parts, body)).await
 }

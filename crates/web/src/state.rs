@@ -66,6 +66,8 @@ pub struct WebSettings {
     pub hsts: bool,
     /// Reverse proxies whose `X-Forwarded-*` headers are believed.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Request rate limits per client address.
+    pub limits: Arc<crate::limits::RateLimits>,
     /// Cookie lifetime in the browser (the server enforces idle expiry).
     pub session_max_age_secs: i64,
     /// The MQTT integration the operator set up, shown on the integrations page.
@@ -93,6 +95,7 @@ impl Default for WebSettings {
             mqtt: None,
             hsts: false,
             trusted_proxies: Vec::new(),
+            limits: Arc::new(crate::limits::RateLimits::default()),
         }
     }
 }

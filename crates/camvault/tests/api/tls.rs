@@ -161,3 +161,52 @@ async fn forwarded_for_counts_only_from_a_configured_proxy() {
         "203.0.113.7"
     );
 }
+
+#[tokio::test]
+async fn too_many_requests_from_one_address_are_refused_with_retry_after() {
+    let app = TestApp::spawn_with(|c| {
+        c.auth_rate_limit_per_minute = 3;
+        c.rate_limit_per_minute = 40;
+    })
+    .await;
+    let ask = || async {
+        reqwest::Client::new()
+            .post(app.url("/api/v1/login-codes"))
+            .json(&json!({"contact": "nobody@example.com"}))
+            .send()
+            .await
+            .unwrap()
+    };
+    for _ in 0..3 {
+        assert_eq!(ask().await.status(), StatusCode::ACCEPTED);
+    }
+    let refused = ask().await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait));
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "too_many_requests");
+
+    // Everything else has its own, larger allowance; health checks none.
+    let mut statuses = Vec::new();
+    for _ in 0..40 {
+        statuses.push(
+            reqwest::get(app.url("/privacy.json"))
+                .await
+                .unwrap()
+                .status(),
+        );
+    }
+    assert!(statuses.contains(&StatusCode::OK));
+    assert_eq!(statuses.last(), Some(&StatusCode::TOO_MANY_REQUESTS));
+    for _ in 0..50 {
+        assert_eq!(
+            reqwest::get(app.url("/healthz")).await.unwrap().status(),
+            StatusCode::OK
+        );
+    }
+}
