@@ -96,6 +96,8 @@ pub struct Core {
     pub audit: Arc<AuditLog>,
     /// Breach notices.
     pub breach: Arc<domain::privacy::breach::BreachNotices>,
+    /// The support desk.
+    pub support: Arc<domain::privacy::support::SupportDesk>,
     /// The MQTT publisher, when `mqtt_url` is set and this is the server.
     pub mqtt: Option<Arc<delivery::MqttPublisher>>,
 }
@@ -356,9 +358,17 @@ impl Core {
             audit.clone(),
             deps.clock.clone(),
         ));
+        let support = Arc::new(domain::privacy::support::SupportDesk::new(
+            accounts.clone(),
+            cameras.clone(),
+            shared.clone(),
+            audit.clone(),
+            deps.clock.clone(),
+        ));
         Ok(Core {
             audit,
             breach,
+            support,
             store,
             accounts,
             cameras,

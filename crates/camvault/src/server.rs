@@ -114,6 +114,7 @@ impl App {
             blobs: core.blobs.clone(),
             audit: core.audit.clone(),
             breach: core.breach.clone(),
+            support: core.support.clone(),
             settings: Arc::new(settings),
         });
         // Before the port opens, so no upload is in flight: a blob without

@@ -233,6 +233,26 @@ impl FromRequestParts<AppState> for AdminUser {
     }
 }
 
+/// Support staff (or an administrator), signed in, with a second factor.
+#[derive(Debug, Clone)]
+pub struct SupportUser(pub Authenticated);
+
+impl FromRequestParts<AppState> for SupportUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let CurrentUser(who) = CurrentUser::from_request_parts(parts, state).await?;
+        if !matches!(who.account.role, Role::Support | Role::Admin) {
+            return Err(domain::Error::Forbidden.into());
+        }
+        state
+            .accounts
+            .require_staff_second_factor(&who.account)
+            .await?;
+        Ok(SupportUser(who))
+    }
+}
+
 /// A camera calling the device API with its `cvd_` bearer token.
 #[derive(Debug, Clone)]
 pub struct DeviceCaller(pub Camera);

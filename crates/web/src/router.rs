@@ -15,7 +15,7 @@ use crate::api::{
 };
 use crate::api::{
     breach, closures, consents, exports, held, marketing, motion, push, requests, residency,
-    second_factor, service_log, usage,
+    second_factor, service_log, support, usage,
 };
 use crate::error::ApiError;
 use crate::pages;
@@ -191,6 +191,8 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/breach-notices/{id}", get(breach::get_one))
         .route("/admin/breach-notices/{id}/send", post(breach::send))
         .route("/me/notices", get(breach::mine))
+        .route("/support/accounts/{id}", get(support::look_up))
+        .route("/support/accounts/{id}/unmask", post(support::unmask))
         .route("/admin/usage", get(usage::report))
         .route("/admin/retention", get(service_log::dry_run))
         .route("/me/activity", get(service_log::activity))

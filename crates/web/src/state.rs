@@ -48,6 +48,8 @@ pub struct AppState {
     pub audit: Arc<domain::audit::AuditLog>,
     /// Breach notices.
     pub breach: Arc<domain::privacy::breach::BreachNotices>,
+    /// The support desk.
+    pub support: Arc<domain::privacy::support::SupportDesk>,
     /// HTTP-level settings.
     pub settings: Arc<WebSettings>,
 }

@@ -52,6 +52,7 @@ mod sharing_pages;
 mod signin;
 mod simulate;
 mod statistics;
+mod support;
 mod tls;
 mod tokens;
 mod usage;

@@ -12,4 +12,5 @@ pub mod requests;
 pub mod residency;
 pub mod retention;
 pub mod statistics;
+pub mod support;
 pub mod usage;

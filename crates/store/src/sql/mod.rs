@@ -22,6 +22,7 @@ mod sessions;
 mod settings;
 mod sharing;
 mod statistics;
+mod support;
 mod throttles;
 mod usage;
 mod webhooks;

@@ -27,6 +27,7 @@ pub mod service_log;
 pub mod sessions;
 pub mod setup;
 pub mod sharing;
+pub mod support;
 pub mod tokens;
 pub mod usage;
 pub mod webhooks;

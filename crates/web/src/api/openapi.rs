@@ -12,7 +12,7 @@ use super::{
 };
 use super::{
     breach, closures, consents, exports, held, marketing, motion, push, requests, residency,
-    second_factor, service_log, usage,
+    second_factor, service_log, support, usage,
 };
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::pages::layout;
@@ -29,6 +29,7 @@ use crate::pages::layout;
         sessions::sign_in, sessions::request_code, sessions::sign_in_with_code,
         sessions::list, sessions::sign_out, sessions::revoke,
         breach::preview, breach::create, breach::get_one, breach::send, breach::mine,
+        support::look_up, support::unmask,
         second_factor::complete, second_factor::status, second_factor::begin,
         second_factor::confirm, second_factor::remove,
         tokens::create, tokens::list, tokens::revoke,

@@ -202,6 +202,22 @@ pub(super) const TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "support_unmasks",
+        holds: "when support staff saw part of your account in full: who, which part, why and until when (also in your access log)",
+        purpose: Security,
+        basis: LegitimateInterest,
+        retention: "while the account exists",
+        recipients: &[],
+        columns: &[
+            col("staff_id", Identity),
+            col("account_id", Identity),
+            col("field", Technical),
+            col("reason", Content),
+            col("granted_at", Technical),
+            col("expires_at", Technical),
+        ],
+    },
+    Table {
         name: "audit_checkpoints",
         holds: "signed checkpoints of the audit log: a position in it, its hash and the server's signature",
         purpose: Security,
