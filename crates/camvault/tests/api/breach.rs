@@ -22,6 +22,18 @@ fn notice(audience: Value) -> Value {
     })
 }
 
+/// Sends notice `id` as `admin`; the report.
+async fn send(admin: &Person, id: i64) -> Value {
+    let resp = admin
+        .post(
+            &format!("/api/v1/admin/breach-notices/{id}/send"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    resp.json().await.unwrap()
+}
+
 /// A person owning a camera of `model`, provisioned for the occasion.
 async fn owner_of(app: &TestApp, username: &str, email: Option<&str>, model: &str) -> Person {
     let p = match email {
@@ -85,15 +97,7 @@ async fn a_notice_reaches_exactly_the_affected_by_email_and_in_the_app() {
     let none: Vec<Value> = ann.get("/api/v1/me/notices").await.json().await.unwrap();
     assert!(none.is_empty());
 
-    let sent: Value = admin
-        .post(
-            &format!("/api/v1/admin/breach-notices/{id}/send"),
-            json!({}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let sent: Value = send(&admin, id).await;
     assert_eq!(
         sent,
         json!({"accounts": 2, "in_app": 2, "emailed": 1, "no_address": 1, "failed": 0})
@@ -160,15 +164,7 @@ async fn a_notice_reaches_exactly_the_affected_by_email_and_in_the_app() {
     assert!(got["notice"]["sent_at"].is_string());
 
     // Sending again repeats nothing.
-    let again: Value = admin
-        .post(
-            &format!("/api/v1/admin/breach-notices/{id}/send"),
-            json!({}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let again: Value = send(&admin, id).await;
     assert_eq!(
         again,
         json!({"accounts": 2, "in_app": 0, "emailed": 0, "no_address": 0, "failed": 0})
@@ -233,15 +229,7 @@ async fn a_notice_goes_out_through_a_real_smtp_server() {
         .await;
     let nid = resp.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     let before = smtp.mails().len();
-    let sent: Value = admin
-        .post(
-            &format!("/api/v1/admin/breach-notices/{nid}/send"),
-            json!({}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let sent: Value = send(&admin, nid).await;
     assert_eq!(sent["emailed"], 1);
     let mails = smtp
         .wait_for("ann@example.com", before + 1, Duration::from_secs(10))

@@ -96,9 +96,11 @@ fn entry(r: EntryRow) -> AuditEntry {
 const HEAD: &str = "SELECT seq, entry_hash FROM audit_entries WHERE seq IS NOT NULL \
      ORDER BY seq DESC LIMIT 1";
 
-#[async_trait]
-impl AuditChainStore for SqlStore {
-    async fn append_chained(&self, seal: Sealer<'_>) -> Result<i64> {
+impl SqlStore {
+    /// Reads the chain's head and writes what `seal` makes of it, as a new
+    /// row or (`row`) into a row from before the chain, in one transaction
+    /// that no other append can interleave with.
+    async fn write_link(&self, row: Option<i64>, seal: Sealer<'_>) -> Result<i64> {
         let postgres = !self.is_sqlite();
         on_db_write!(&self.db, p => {
             let mut tx = p.begin().await.map_err(storage)?;
@@ -114,30 +116,58 @@ impl AuditChainStore for SqlStore {
                 .await
                 .map_err(storage)?;
             let c = seal(head);
-            let e = &c.entry;
-            sqlx::query(&format!(
-                "INSERT INTO audit_entries ({COLUMNS}) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"))
-                .bind(c.seq)
-                .bind(e.actor.map(|a| a.0))
-                .bind(&e.role)
-                .bind(e.subject.map(|a| a.0))
-                .bind(&e.action)
-                .bind(&e.object)
-                .bind(&e.reason)
-                .bind(e.at.ms())
-                .bind(&c.actor_salt)
-                .bind(&c.actor_digest)
-                .bind(&c.body_salt)
-                .bind(&c.body_digest)
-                .bind(&c.prev_hash)
-                .bind(&c.entry_hash)
-                .execute(&mut *tx)
-                .await
-                .map_err(storage)?;
+            match row {
+                None => {
+                    let e = &c.entry;
+                    sqlx::query(&format!(
+                        "INSERT INTO audit_entries ({COLUMNS}) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"))
+                        .bind(c.seq)
+                        .bind(e.actor.map(|a| a.0))
+                        .bind(&e.role)
+                        .bind(e.subject.map(|a| a.0))
+                        .bind(&e.action)
+                        .bind(&e.object)
+                        .bind(&e.reason)
+                        .bind(e.at.ms())
+                        .bind(&c.actor_salt)
+                        .bind(&c.actor_digest)
+                        .bind(&c.body_salt)
+                        .bind(&c.body_digest)
+                        .bind(&c.prev_hash)
+                        .bind(&c.entry_hash)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(storage)?;
+                }
+                Some(id) => {
+                    sqlx::query(
+                        "UPDATE audit_entries SET seq = $1, actor_salt = $2, actor_digest = $3, \
+                         body_salt = $4, body_digest = $5, prev_hash = $6, entry_hash = $7 \
+                         WHERE id = $8 AND seq IS NULL")
+                        .bind(c.seq)
+                        .bind(&c.actor_salt)
+                        .bind(&c.actor_digest)
+                        .bind(&c.body_salt)
+                        .bind(&c.body_digest)
+                        .bind(&c.prev_hash)
+                        .bind(&c.entry_hash)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(storage)?;
+                }
+            }
             tx.commit().await.map_err(storage)?;
             Ok(c.seq)
         })
+    }
+}
+
+#[async_trait]
+impl AuditChainStore for SqlStore {
+    async fn append_chained(&self, seal: Sealer<'_>) -> Result<i64> {
+        self.write_link(None, seal).await
     }
 
     async fn entries_about(&self, subject: AccountId, limit: i64) -> Result<Vec<AuditEntry>> {
@@ -188,38 +218,7 @@ impl AuditChainStore for SqlStore {
     }
 
     async fn chain_row(&self, id: i64, seal: Sealer<'_>) -> Result<()> {
-        let postgres = !self.is_sqlite();
-        on_db_write!(&self.db, p => {
-            let mut tx = p.begin().await.map_err(storage)?;
-            if postgres {
-                sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                    .bind(APPEND_LOCK)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(storage)?;
-            }
-            let head: Option<(i64, String)> = sqlx::query_as(HEAD)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(storage)?;
-            let c = seal(head);
-            sqlx::query(
-                "UPDATE audit_entries SET seq = $1, actor_salt = $2, actor_digest = $3, \
-                 body_salt = $4, body_digest = $5, prev_hash = $6, entry_hash = $7 \
-                 WHERE id = $8 AND seq IS NULL")
-                .bind(c.seq)
-                .bind(&c.actor_salt)
-                .bind(&c.actor_digest)
-                .bind(&c.body_salt)
-                .bind(&c.body_digest)
-                .bind(&c.prev_hash)
-                .bind(&c.entry_hash)
-                .bind(id)
-                .execute(&mut *tx)
-                .await
-                .map_err(storage)?;
-            tx.commit().await.map_err(storage)
-        })
+        self.write_link(Some(id), seal).await.map(|_| ())
     }
 
     async fn head(&self) -> Result<Option<(i64, String)>> {
