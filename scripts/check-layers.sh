@@ -24,8 +24,9 @@ forbid media axum hyper sqlx object_store domain
 forbid crypto axum hyper sqlx object_store tokio domain
 forbid store axum hyper web
 forbid delivery axum sqlx web store
+forbid identity axum sqlx web store
 
 if ((status == 0)); then
-    echo "layering: ok (domain, media, crypto, store, delivery)"
+    echo "layering: ok (domain, media, crypto, store, delivery, identity)"
 fi
 exit $status

@@ -4,6 +4,7 @@
 //! Picks the SQL backend by URL scheme, opens the blob store, loads the
 //! master key, derives server keys, builds the senders, and binds the port.
 
+use domain::accounts::external::ExternalSignIn;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -98,8 +99,33 @@ pub struct Core {
     pub breach: Arc<domain::privacy::breach::BreachNotices>,
     /// The support desk.
     pub support: Arc<domain::privacy::support::SupportDesk>,
+    /// Sign-in through an OpenID Connect provider, when `oidc_issuer` is set.
+    pub external_sign_in: Option<Arc<ExternalSignIn>>,
     /// The MQTT publisher, when `mqtt_url` is set and this is the server.
     pub mqtt: Option<Arc<delivery::MqttPublisher>>,
+}
+
+/// The OpenID Connect provider of the configuration, if one is set (A3).
+fn external_sign_in(
+    config: &Config,
+    accounts: &Arc<Accounts>,
+) -> anyhow::Result<Option<Arc<ExternalSignIn>>> {
+    let Some(issuer) = &config.oidc_issuer else {
+        return Ok(None);
+    };
+    let Some(client_id) = &config.oidc_client_id else {
+        bail!("oidc_issuer is set but oidc_client_id is not");
+    };
+    let provider = identity::OidcProvider::new(identity::OidcSettings {
+        issuer: issuer.clone(),
+        client_id: client_id.clone(),
+        client_secret: config.oidc_client_secret.clone(),
+        label: config.oidc_label.clone(),
+    })?;
+    Ok(Some(Arc::new(ExternalSignIn::new(
+        accounts.clone(),
+        Arc::new(provider),
+    ))))
 }
 
 /// Region names: 1-32 of a-z, 0-9 and '-' (they become key prefixes).
@@ -365,10 +391,12 @@ impl Core {
             audit.clone(),
             deps.clock.clone(),
         ));
+        let external_sign_in = external_sign_in(config, &accounts)?;
         Ok(Core {
             audit,
             breach,
             support,
+            external_sign_in,
             store,
             accounts,
             cameras,

@@ -115,6 +115,14 @@ pub struct Config {
     /// Sign-in, sign-up, code and device-token requests per minute from
     /// one address (0: no limit).
     pub auth_rate_limit_per_minute: u32,
+    /// OpenID Connect provider for "sign in with …" (its issuer URL); none is off.
+    pub oidc_issuer: Option<String>,
+    /// The client id registered at the provider.
+    pub oidc_client_id: Option<String>,
+    /// The client secret, for a confidential client (PKCE is used either way).
+    pub oidc_client_secret: Option<String>,
+    /// The provider's name on the sign-in button.
+    pub oidc_label: String,
 }
 
 impl Default for Config {
@@ -169,6 +177,10 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             rate_limit_per_minute: 6000,
             auth_rate_limit_per_minute: 120,
+            oidc_issuer: None,
+            oidc_client_id: None,
+            oidc_client_secret: None,
+            oidc_label: "your organisation's account".into(),
         }
     }
 }
@@ -231,6 +243,10 @@ impl std::fmt::Debug for Config {
                 "auth_rate_limit_per_minute",
                 &self.auth_rate_limit_per_minute,
             )
+            .field("oidc_issuer", &self.oidc_issuer)
+            .field("oidc_client_id", &self.oidc_client_id)
+            .field("oidc_client_secret", &redact(&self.oidc_client_secret))
+            .field("oidc_label", &self.oidc_label)
             .finish()
     }
 }
@@ -316,6 +332,10 @@ const ENV_KEYS: &[&str] = &[
     "trusted_proxies",
     "rate_limit_per_minute",
     "auth_rate_limit_per_minute",
+    "oidc_issuer",
+    "oidc_client_id",
+    "oidc_client_secret",
+    "oidc_label",
 ];
 
 impl Config {

@@ -115,6 +115,7 @@ impl App {
             audit: core.audit.clone(),
             breach: core.breach.clone(),
             support: core.support.clone(),
+            external_sign_in: core.external_sign_in.clone(),
             settings: Arc::new(settings),
         });
         // Before the port opens, so no upload is in flight: a blob without

@@ -88,6 +88,14 @@ pub enum Error {
     /// The named thing is not ready yet (an export still being written).
     #[error("this {0} is not ready yet")]
     NotReady(&'static str),
+    /// Sign-in through the external provider failed: a wrong or replayed
+    /// state, a refused code, or an ID token that does not verify (A3).
+    #[error("sign-in with the external provider failed: {0}")]
+    ExternalSignIn(String),
+    /// The provider's verified email belongs to an account already: the
+    /// person signs in there and links the provider from the account page.
+    #[error("an account already uses this email; sign in to it and link the provider from your account page")]
+    ExternalEmailInUse,
     /// The storage backend failed.
     #[error("storage: {0}")]
     Storage(String),

@@ -91,6 +91,15 @@ impl From<domain::Error> for ApiError {
                 format!("{msg}: POST /api/v1/me/second-factor/totp"),
             ),
             E::Forbidden => ApiError::new(StatusCode::FORBIDDEN, "forbidden", msg),
+            E::ExternalSignIn(_) => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "external_sign_in_failed", msg)
+            }
+            E::ExternalEmailInUse => ApiError::new(StatusCode::CONFLICT, "email_in_use", msg),
+            E::Taken("external_identity") => ApiError::new(
+                StatusCode::CONFLICT,
+                "external_identity_taken",
+                "that provider account is linked to a camvault account already",
+            ),
             E::Invalid { .. } => ApiError::new(StatusCode::BAD_REQUEST, "invalid_input", msg),
             E::WeakPassword(_) => ApiError::new(StatusCode::BAD_REQUEST, "weak_password", msg),
             E::Taken("username") => ApiError::new(StatusCode::CONFLICT, "username_taken", msg),

@@ -14,8 +14,8 @@ use crate::api::{
     search, sessions, setup, sharing, tokens, webhooks,
 };
 use crate::api::{
-    breach, closures, consents, exports, held, marketing, motion, push, requests, residency,
-    second_factor, service_log, support, usage,
+    breach, closures, consents, exports, external_identities, held, marketing, motion, push,
+    requests, residency, second_factor, service_log, support, usage,
 };
 use crate::error::ApiError;
 use crate::pages;
@@ -66,6 +66,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/me/second-factor/totp/confirm",
             post(second_factor::confirm),
+        )
+        .route(
+            "/me/external-identities",
+            get(external_identities::list).delete(external_identities::unlink),
         )
         .route("/sessions/current", delete(sessions::sign_out))
         .route("/sessions/{id}", delete(sessions::revoke))
@@ -274,6 +278,12 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/account/second-factor/remove",
             post(pages::second_factor::remove_post),
+        )
+        .route("/auth/oidc/start", get(pages::external::start_get))
+        .route("/auth/oidc/callback", get(pages::external::callback_get))
+        .route(
+            "/account/external/unlink",
+            post(pages::external::unlink_post),
         )
         .route("/signout", post(pages::auth::signout_post))
         .route("/account", get(pages::account::account_get))

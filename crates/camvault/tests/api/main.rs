@@ -32,6 +32,8 @@ mod matrix;
 mod minors;
 mod motion;
 mod mqtt;
+mod oidc;
+mod oidc_provider;
 mod pages;
 mod privacy;
 mod provisioning;

@@ -16,6 +16,7 @@ pub use second_factor::TotpEnrolment;
 mod api_tokens;
 mod codes;
 mod contacts;
+pub mod external;
 pub mod minors;
 mod register;
 mod second_factor;

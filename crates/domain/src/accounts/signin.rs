@@ -172,7 +172,7 @@ impl Accounts {
     }
 
     /// Appends to the service log; a failure to log never fails a sign-in.
-    async fn log_event(
+    pub(super) async fn log_event(
         &self,
         account: Option<AccountId>,
         kind: &str,

@@ -19,6 +19,7 @@ use crate::Result;
 
 mod audit;
 mod events;
+mod external_identity;
 mod push;
 mod recordings;
 mod second_factor;
@@ -26,6 +27,7 @@ mod service_log;
 mod webhooks;
 pub use audit::*;
 pub use events::*;
+pub use external_identity::*;
 pub use push::*;
 pub use recordings::*;
 pub use second_factor::*;
@@ -363,6 +365,7 @@ pub trait IdentityStore:
     + ThrottleStore
     + SettingStore
     + SecondFactorStore
+    + ExternalIdentityStore
     + ServiceLogStore
     + crate::accounts::minors::GuardianStore
     + crate::privacy::residency::RegionStore

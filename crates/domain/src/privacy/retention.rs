@@ -24,6 +24,9 @@ pub enum Rule {
     Throttles,
     /// Completed or refused rights requests (and their steps).
     FinishedRequests,
+    /// Sign-ins through an outside provider that were started and never
+    /// finished.
+    ExternalSignIns,
 }
 
 /// Storage the engine works on.
@@ -105,6 +108,14 @@ fn days(d: Duration) -> u64 {
     d.as_secs() / 86_400
 }
 
+/// A period in words: whole days, else minutes.
+fn period(d: Duration) -> String {
+    match d.as_secs() {
+        s if s >= 86_400 => format!("{} days", s / 86_400),
+        s => format!("{} minutes", s / 60),
+    }
+}
+
 /// The retention engine.
 pub struct Retention {
     store: Arc<dyn RetentionStore>,
@@ -174,6 +185,12 @@ impl Retention {
                 c.finished_requests_kept,
                 "deleted when finished for",
             ),
+            (
+                Rule::ExternalSignIns,
+                "external_sign_ins",
+                crate::accounts::external::PENDING_TTL,
+                "deleted when unfinished after",
+            ),
         ] {
             let count = self
                 .store
@@ -181,7 +198,7 @@ impl Retention {
                 .await?;
             items.push(RetentionItem {
                 class,
-                rule: format!("{words} {} days", days(kept)),
+                rule: format!("{words} {}", period(kept)),
                 count,
             });
         }

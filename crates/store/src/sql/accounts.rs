@@ -56,9 +56,11 @@ impl TryFrom<ContactRow> for Contact {
 const ACCOUNT_COLUMNS: &str = "id, username, password_hash, role, created_at";
 const CONTACT_COLUMNS: &str = "id, account_id, kind, value, state, verified_at";
 
-const INSERT_ACCOUNT: &str = "INSERT INTO accounts (username, password_hash, role, created_at) \
+pub(super) const INSERT_ACCOUNT: &str =
+    "INSERT INTO accounts (username, password_hash, role, created_at) \
      VALUES ($1, $2, $3, $4) RETURNING id";
-const INSERT_CONTACT: &str = "INSERT INTO contacts (account_id, kind, value, state, created_at) \
+pub(super) const INSERT_CONTACT: &str =
+    "INSERT INTO contacts (account_id, kind, value, state, created_at) \
      VALUES ($1, $2, $3, $4, $5) RETURNING id";
 
 fn contacts_from(rows: Vec<ContactRow>) -> Result<Vec<Contact>> {

@@ -19,7 +19,8 @@ fn closure((account, cancelled, erase): Row) -> Closure {
 }
 
 /// Rows that end every way in and out of a cancelled account.
-const REVOKE: [&str; 7] = [
+const REVOKE: [&str; 8] = [
+    "DELETE FROM external_identities WHERE account_id = $1",
     "UPDATE exports SET state = 'expired' WHERE account_id = $1 AND state = 'pending'",
     "DELETE FROM sessions WHERE account_id = $1",
     "DELETE FROM api_tokens WHERE account_id = $1",

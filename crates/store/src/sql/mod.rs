@@ -10,6 +10,7 @@ mod codes;
 mod consents;
 mod events;
 mod exports;
+mod external_identities;
 mod guardians;
 mod keys;
 mod push;

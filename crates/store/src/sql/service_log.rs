@@ -18,6 +18,7 @@ fn covered(rule: Rule) -> &'static str {
         Rule::ServiceLog => "service_log WHERE created_at < $1",
         // A lock still running keeps its row whatever its age.
         Rule::Throttles => "throttles WHERE updated_at < $1 AND locked_until < $1",
+        Rule::ExternalSignIns => "external_sign_ins WHERE created_at < $1",
         Rule::FinishedRequests => {
             "rights_requests WHERE state IN ('completed', 'refused') AND updated_at < $1"
         }

@@ -10,6 +10,7 @@ pub mod consents;
 pub mod device;
 pub mod events;
 pub mod exports;
+pub mod external_identities;
 pub mod health;
 pub mod held;
 pub mod ingest;

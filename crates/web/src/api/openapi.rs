@@ -11,8 +11,8 @@ use super::{
     sessions, setup, sharing, tokens, webhooks,
 };
 use super::{
-    breach, closures, consents, exports, held, marketing, motion, push, requests, residency,
-    second_factor, service_log, support, usage,
+    breach, closures, consents, exports, external_identities, held, marketing, motion, push,
+    requests, residency, second_factor, service_log, support, usage,
 };
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::pages::layout;
@@ -32,6 +32,7 @@ use crate::pages::layout;
         support::look_up, support::unmask,
         second_factor::complete, second_factor::status, second_factor::begin,
         second_factor::confirm, second_factor::remove,
+        external_identities::list, external_identities::unlink,
         tokens::create, tokens::list, tokens::revoke,
         setup::complete,
         cameras::bind, cameras::list, cameras::get_one, cameras::change, cameras::unbind,

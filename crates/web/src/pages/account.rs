@@ -39,6 +39,11 @@ async fn account_page(
     let codes_left = state.accounts.recovery_codes_left(id).await?;
     let staff = profile.account.role != domain::ports::Role::User;
     let notices = state.breach.for_account(id).await?;
+    let external = state.accounts.external_identities(id).await?;
+    let external_label = state
+        .external_sign_in
+        .as_ref()
+        .map(|e| e.label().to_string());
     Ok(page(
         "Account",
         Some(user),
@@ -101,6 +106,9 @@ async fn account_page(
                 }
             }
             (super::second_factor::card(csrf, second_factor, codes_left, staff))
+            @if external_label.is_some() || !external.is_empty() {
+                (super::external::card(external_label.as_deref(), &external, csrf))
+            }
             section.card {
                 h2 { "Sessions" }
                 ul.plain {

@@ -224,7 +224,17 @@ pub async fn resend_post(
     )
 }
 
-fn signin_page(login: &str, error: Option<&str>, code_for: Option<&str>) -> Markup {
+/// The sign-in page, with the external provider's button when one is set up.
+pub(super) fn signin_page(
+    state: &AppState,
+    login: &str,
+    error: Option<&str>,
+    code_for: Option<&str>,
+) -> Markup {
+    let external = state
+        .external_sign_in
+        .as_ref()
+        .map(|e| e.label().to_string());
     page(
         "Sign in",
         None,
@@ -245,6 +255,9 @@ fn signin_page(login: &str, error: Option<&str>, code_for: Option<&str>) -> Mark
                 label { "Password" input type="password" name="password" required autocomplete="current-password"; }
                 button type="submit" { "Sign in" }
             }
+            @if let Some(label) = &external {
+                p.card #external-sign-in { a.button href="/auth/oidc/start" { "Sign in with " (label) } }
+            }
             details {
                 summary { "Sign in with a code instead" }
                 form.card method="post" action="/signin/code-request" {
@@ -258,8 +271,8 @@ fn signin_page(login: &str, error: Option<&str>, code_for: Option<&str>) -> Mark
 }
 
 /// `GET /signin`.
-pub async fn signin_get() -> Markup {
-    signin_page("", None, None)
+pub async fn signin_get(State(state): State<AppState>) -> Markup {
+    signin_page(&state, "", None, None)
 }
 
 /// Password sign-in form fields.
@@ -271,7 +284,7 @@ pub struct SigninForm {
 
 /// After sign-in: the account page, or first the privacy policy when a
 /// major version came out since the person last accepted one (F10).
-async fn signed_in_redirect(
+pub(super) async fn signed_in_redirect(
     state: &AppState,
     jar: CookieJar,
     s: &domain::accounts::SignedIn,
@@ -316,7 +329,7 @@ pub async fn signin_post(
         Ok(s) => signed_in_redirect(&state, jar, &s).await,
         Err(e) => {
             let (status, text) = failure(e);
-            (status, signin_page(&form.login, Some(&text), None)).into_response()
+            (status, signin_page(&state, &form.login, Some(&text), None)).into_response()
         }
     }
 }
@@ -338,10 +351,10 @@ pub async fn code_request_post(
         .request_sign_in_code(&form.contact, &client.ip)
         .await
     {
-        Ok(()) => signin_page("", None, Some(&form.contact)).into_response(),
+        Ok(()) => signin_page(&state, "", None, Some(&form.contact)).into_response(),
         Err(e) => {
             let (status, text) = failure(e);
-            (status, signin_page("", Some(&text), None)).into_response()
+            (status, signin_page(&state, "", Some(&text), None)).into_response()
         }
     }
 }
@@ -378,7 +391,11 @@ pub async fn code_post(
             } else {
                 text
             };
-            (status, signin_page("", Some(&text), Some(&form.contact))).into_response()
+            (
+                status,
+                signin_page(&state, "", Some(&text), Some(&form.contact)),
+            )
+                .into_response()
         }
     }
 }

@@ -5,6 +5,7 @@
 pub mod account;
 pub mod auth;
 pub mod cameras;
+pub mod external;
 pub mod layout;
 pub mod leaving;
 pub mod privacy;
