@@ -1,25 +1,30 @@
 #!/usr/bin/env bash
 # The one command that runs camvault's whole test suite:
 #   lint (fmt + clippy), cargo tests on SQLite, cargo tests on a throwaway
-#   PostgreSQL, and the headless-Chromium browser tests in e2e/.
+#   PostgreSQL, the headless-Chromium browser tests in e2e/, and a bounded
+#   run of every fuzz target.
 #
-# Usage: scripts/test.sh [--no-lint] [--sqlite-only]
+# Usage: scripts/test.sh [--no-lint] [--sqlite-only] [--no-fuzz]
 #   --no-lint      skip cargo fmt --check and clippy
 #   --sqlite-only  skip the PostgreSQL run
-# With CI=true, a missing PostgreSQL or Chromium/node is an error instead of a SKIP.
-# Env: CHROMIUM (default /usr/bin/chromium).
+#   --no-fuzz      skip the fuzz targets
+# With CI=true, a missing PostgreSQL or Chromium/node is an error instead of a SKIP,
+# and cargo-fuzz is installed when missing.
+# Env: CHROMIUM (default /usr/bin/chromium), FUZZ_SECS (default 60 per target).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 lint=1
 postgres=1
+fuzz=1
 for arg in "$@"; do
     case "$arg" in
     --no-lint) lint=0 ;;
     --sqlite-only) postgres=0 ;;
+    --no-fuzz) fuzz=0 ;;
     -h | --help)
-        sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     *)
@@ -111,6 +116,16 @@ else
         fi
     fi
     CHROMIUM="$chromium_bin" CAMVAULT_BIN="$PWD/target/debug/camvault" node --test e2e/
+fi
+
+# f: fuzzing, bounded
+step "fuzz targets (scripts/fuzz.sh, ${FUZZ_SECS:-60}s each)"
+if ((!fuzz)); then
+    echo "SKIP fuzzing: --no-fuzz"
+elif ((in_ci)) || command -v cargo-fuzz >/dev/null 2>&1; then
+    scripts/fuzz.sh "${FUZZ_SECS:-60}"
+else
+    echo "SKIP fuzzing: cargo-fuzz not installed (cargo install cargo-fuzz)"
 fi
 
 echo "==> all tests passed"

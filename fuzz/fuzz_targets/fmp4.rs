@@ -10,7 +10,7 @@
 use libfuzzer_sys::fuzz_target;
 use media::fmp4::{mime_codecs, parse_init, parse_media};
 
-const H264_INIT: &[u8] = include_bytes!("../../testdata/h264_aac_init.mp4");
+const H264_INIT: &[u8] = include_bytes!("../../crates/media/testdata/h264_aac_init.mp4");
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(init) = parse_init(data) {

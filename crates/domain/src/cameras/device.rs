@@ -45,6 +45,29 @@ pub struct Heartbeat {
     pub last_error: Option<String>,
 }
 
+impl Heartbeat {
+    /// What is kept of a heartbeat from a camera of `model`, seen at `now`:
+    /// texts within their lengths, numbers within their ranges.
+    pub fn facts(self, model: &str, now: crate::clock::Timestamp) -> Result<DeviceFacts> {
+        if self.model.as_deref().is_some_and(|m| m != model) {
+            return Err(Error::invalid(
+                "model",
+                "does not match the provisioned model",
+            ));
+        }
+        Ok(DeviceFacts {
+            firmware_version: short("firmware_version", self.firmware_version, 64)?,
+            time_zone: short("time_zone", self.time_zone, 64)?,
+            language: short("language", self.language, 35)?,
+            uptime_secs: self.uptime_secs.map(|v| v.max(0)),
+            signal_dbm: self.signal_dbm.map(|v| v.clamp(-150, 0)),
+            upload_kbps: self.upload_kbps.map(|v| v.max(0)),
+            last_error: short("last_error", self.last_error, 200)?,
+            last_seen_at: Some(now),
+        })
+    }
+}
+
 fn short(field: &'static str, v: Option<String>, max: usize) -> Result<Option<String>> {
     match v {
         Some(s) if s.chars().count() > max => {
@@ -107,24 +130,7 @@ impl Cameras {
 
     /// Records a heartbeat: only the fields of [`Heartbeat`] are kept.
     pub async fn heartbeat(&self, camera: &Camera, beat: Heartbeat) -> Result<DeviceFacts> {
-        if let Some(m) = &beat.model {
-            if m != &camera.model {
-                return Err(Error::invalid(
-                    "model",
-                    "does not match the provisioned model",
-                ));
-            }
-        }
-        let facts = DeviceFacts {
-            firmware_version: short("firmware_version", beat.firmware_version, 64)?,
-            time_zone: short("time_zone", beat.time_zone, 64)?,
-            language: short("language", beat.language, 35)?,
-            uptime_secs: beat.uptime_secs.map(|v| v.max(0)),
-            signal_dbm: beat.signal_dbm.map(|v| v.clamp(-150, 0)),
-            upload_kbps: beat.upload_kbps.map(|v| v.max(0)),
-            last_error: short("last_error", beat.last_error, 200)?,
-            last_seen_at: Some(self.clock.now()),
-        };
+        let facts = beat.facts(&camera.model, self.clock.now())?;
         let keep_after = self.clock.now().minus(super::network::WINDOW);
         self.store.save_facts(camera.id, &facts, keep_after).await?;
         Ok(facts)

@@ -39,12 +39,12 @@ pub struct EventInput {
     pub labels: Vec<String>,
 }
 
-fn check_labels(labels: Vec<String>) -> Result<Vec<String>> {
+fn check_labels(labels: &[String]) -> Result<Vec<String>> {
     if labels.len() > 16 {
         return Err(Error::invalid("labels", "at most 16"));
     }
     labels
-        .into_iter()
+        .iter()
         .map(|l| {
             let l = l.trim().to_lowercase();
             let ok = !l.is_empty()
@@ -63,9 +63,31 @@ fn check_labels(labels: Vec<String>) -> Result<Vec<String>> {
         .collect()
 }
 
+impl EventInput {
+    /// Checks what needs no storage — type, time against `now`, score,
+    /// region, labels — and returns the labels normalised.
+    pub fn check(&self, now: Timestamp, max_backlog: std::time::Duration) -> Result<Vec<String>> {
+        check_kind(&self.kind)?;
+        let at = Timestamp(self.at_ms);
+        if at > now.plus(MAX_CLOCK_AHEAD) || at < now.minus(max_backlog) {
+            return Err(Error::invalid(
+                "at_ms",
+                "is too far from the server's time (camera clock wrong?)",
+            ));
+        }
+        if self.score.is_some_and(|s| !(0.0..=1.0).contains(&s)) {
+            return Err(Error::invalid("score", "between 0 and 1"));
+        }
+        if let Some(r) = &self.region {
+            r.check()?;
+        }
+        check_labels(&self.labels)
+    }
+}
+
 /// Checks a snapshot is a real JPEG of sane size: its header and frame
 /// dimensions, not just a file name or a claimed type.
-fn check_jpeg(bytes: &[u8], max: usize) -> Result<(u32, u32)> {
+pub fn check_jpeg(bytes: &[u8], max: usize) -> Result<(u32, u32)> {
     if bytes.len() > max {
         return Err(Error::TooLarge {
             what: "snapshot",
@@ -99,22 +121,9 @@ impl Events {
             return Err(Error::Refused(Refusal::PrivacyMode));
         }
         self.cameras.refuse_if_restricted(owner).await?;
-        check_kind(&input.kind)?;
         let now = self.clock.now();
+        let labels = input.check(now, self.config.max_backlog)?;
         let at = Timestamp(input.at_ms);
-        if at > now.plus(MAX_CLOCK_AHEAD) || at < now.minus(self.config.max_backlog) {
-            return Err(Error::invalid(
-                "at_ms",
-                "is too far from the server's time (camera clock wrong?)",
-            ));
-        }
-        if input.score.is_some_and(|s| !(0.0..=1.0).contains(&s)) {
-            return Err(Error::invalid("score", "between 0 and 1"));
-        }
-        if let Some(r) = &input.region {
-            r.check()?;
-        }
-        let labels = check_labels(input.labels)?;
         let snapshot = match snapshot {
             Some(bytes) => Some((check_jpeg(&bytes, self.config.max_snapshot_bytes)?, bytes)),
             None => None,

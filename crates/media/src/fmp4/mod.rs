@@ -33,7 +33,7 @@
 //! but parses whole-file `moov` sample tables, not `moof` fragments. What we
 //! need is small — about a dozen box types — so this module walks boxes by
 //! hand with a bounds-checked reader and checked arithmetic throughout, and
-//! is fuzzed (`crates/media/fuzz`).
+//! is fuzzed (`fuzz/`, target `fmp4`).
 //!
 //! # Offsets
 //!

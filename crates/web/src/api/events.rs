@@ -6,7 +6,7 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::extract::{Multipart, Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -136,30 +136,35 @@ async fn read_multipart(mut form: Multipart) -> Result<(EventInput, Option<Vec<u
 pub async fn report(
     State(state): State<AppState>,
     DeviceCaller(camera): DeviceCaller,
-    headers: HeaderMap,
     request: axum::extract::Request,
 ) -> ApiResult<(StatusCode, Json<EventView>)> {
-    let content_type = headers
+    let (input, snapshot) = read_event_body(request).await?;
+    let event = state.events.record(&camera, input, snapshot).await?;
+    Ok((StatusCode::CREATED, Json(EventView::from(&event))))
+}
+
+/// Reads a camera's event report: JSON, or multipart with an `event` part
+/// and an optional `snapshot` part (the fuzzing targets call this too).
+pub async fn read_event_body(
+    request: axum::extract::Request,
+) -> ApiResult<(EventInput, Option<Vec<u8>>)> {
+    let content_type = request
+        .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_ascii_lowercase();
-    let (input, snapshot) = if content_type.starts_with("multipart/form-data") {
-        let form =
-            <Multipart as axum::extract::FromRequest<AppState>>::from_request(request, &state)
-                .await
-                .map_err(|e| invalid_multipart(e.body_text()))?;
-        read_multipart(form).await?
+    if content_type.starts_with("multipart/form-data") {
+        let form = <Multipart as axum::extract::FromRequest<()>>::from_request(request, &())
+            .await
+            .map_err(|e| invalid_multipart(e.body_text()))?;
+        read_multipart(form).await
     } else {
         let AppJson(input) =
-            <AppJson<EventInput> as axum::extract::FromRequest<AppState>>::from_request(
-                request, &state,
-            )
-            .await?;
-        (input, None)
-    };
-    let event = state.events.record(&camera, input, snapshot).await?;
-    Ok((StatusCode::CREATED, Json(EventView::from(&event))))
+            <AppJson<EventInput> as axum::extract::FromRequest<()>>::from_request(request, &())
+                .await?;
+        Ok((input, None))
+    }
 }
 
 /// A time range and page size.
