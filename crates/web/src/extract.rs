@@ -30,6 +30,12 @@ pub struct AppJson<T>(pub T);
 #[from_request(via(axum::Form), rejection(ApiError))]
 pub struct AppForm<T>(pub T);
 
+/// Path parameters whose rejections (an id that is not a number…) become
+/// our error format.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct AppPath<T>(pub T);
+
 /// A query string whose rejections become our error format.
 #[derive(FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(ApiError))]

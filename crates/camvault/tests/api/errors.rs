@@ -107,3 +107,32 @@ async fn a_bad_contact_kind_in_the_path_is_400() {
         .await;
     assert_error(resp, StatusCode::BAD_REQUEST, "invalid_input").await;
 }
+
+#[tokio::test]
+async fn a_path_id_that_is_not_a_number_is_400_in_the_error_format() {
+    let app = TestApp::spawn().await;
+    let p = app.person("pathy", domain::ports::Role::User).await;
+    for path in [
+        "/api/v1/cameras/not-a-number",
+        "/api/v1/cameras/9223372036854775808/shares",
+        "/api/v1/me/tokens/1.5",
+    ] {
+        let resp = p
+            .call(
+                if path.contains("tokens") {
+                    reqwest::Method::DELETE
+                } else {
+                    reqwest::Method::GET
+                },
+                path,
+                None,
+            )
+            .await;
+        assert_eq!(
+            resp.headers()["content-type"].to_str().unwrap(),
+            "application/json",
+            "{path}"
+        );
+        assert_error(resp, StatusCode::BAD_REQUEST, "invalid_path").await;
+    }
+}

@@ -15,6 +15,7 @@ mod camera_pages;
 mod cameras;
 mod claims;
 mod closures;
+mod conformance;
 mod consents;
 mod contacts;
 mod crash;

@@ -1,6 +1,6 @@
 //! Registration, the own profile, password and contact changes.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 
 use super::{signed_in_response, MeView, SignedInView};
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{public_base, AppJson, Client, CurrentUser};
+use crate::extract::{public_base, AppJson, AppPath, Client, CurrentUser};
 use crate::state::AppState;
 
 /// Registration input; at least one of `email` and `phone`.
@@ -166,7 +166,7 @@ pub struct CodeSent {
 pub async fn change_contact(
     State(state): State<AppState>,
     CurrentUser(who): CurrentUser,
-    Path(kind): Path<String>,
+    AppPath(kind): AppPath<String>,
     AppJson(req): AppJson<ContactChange>,
 ) -> ApiResult<(StatusCode, Json<CodeSent>)> {
     let kind = ContactKind::parse(&kind)?;
@@ -193,7 +193,7 @@ pub struct CodeInput {
 pub async fn verify_contact(
     State(state): State<AppState>,
     CurrentUser(who): CurrentUser,
-    Path(kind): Path<String>,
+    AppPath(kind): AppPath<String>,
     AppJson(req): AppJson<CodeInput>,
 ) -> ApiResult<Json<MeView>> {
     let kind = ContactKind::parse(&kind)?;
@@ -213,7 +213,7 @@ pub async fn verify_contact(
 pub async fn resend_code(
     State(state): State<AppState>,
     CurrentUser(who): CurrentUser,
-    Path(kind): Path<String>,
+    AppPath(kind): AppPath<String>,
 ) -> ApiResult<StatusCode> {
     let kind = ContactKind::parse(&kind)?;
     state

@@ -1,7 +1,7 @@
 //! Breach notices (G6): administrators tell the people a personal-data
 //! breach affected; each person sees the notices they received.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use domain::privacy::breach::{Audience, BreachNotice, NoticeText};
@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{AdminUser, AppJson, CurrentUser};
+use crate::extract::{AdminUser, AppJson, AppPath, CurrentUser};
 use crate::state::AppState;
 use crate::time_fmt::rfc3339;
 
@@ -132,7 +132,7 @@ impl From<BreachNotice> for NoticeView {
 
 /// One delivery.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct DeliveryView {
+pub struct NoticeDeliveryView {
     /// To whom.
     pub account_id: i64,
     /// `email` or `in_app`.
@@ -149,7 +149,7 @@ pub struct NoticeDeliveries {
     /// The notice.
     pub notice: NoticeView,
     /// Each delivery.
-    pub deliveries: Vec<DeliveryView>,
+    pub deliveries: Vec<NoticeDeliveryView>,
 }
 
 /// What a send did.
@@ -217,14 +217,14 @@ pub async fn create(
 pub async fn get_one(
     State(state): State<AppState>,
     _admin: AdminUser,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
 ) -> ApiResult<Json<NoticeDeliveries>> {
     let (n, deliveries) = state.breach.get(id).await?;
     Ok(Json(NoticeDeliveries {
         notice: n.into(),
         deliveries: deliveries
             .into_iter()
-            .map(|d| DeliveryView {
+            .map(|d| NoticeDeliveryView {
                 account_id: d.account.0,
                 channel: d.channel,
                 status: d.status,
@@ -243,7 +243,7 @@ pub async fn get_one(
 pub async fn send(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
 ) -> ApiResult<Json<SendView>> {
     let r = state.breach.send(admin.account.id, id).await?;
     Ok(Json(SendView {

@@ -1,6 +1,6 @@
 //! A person's cameras: bind, list, view, control, unbind.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use domain::cameras::control::SettingsChange;
@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{AppJson, CurrentUser};
+use crate::extract::{AppJson, AppPath, CurrentUser};
 use crate::state::AppState;
 use crate::time_fmt::rfc3339;
 
@@ -145,7 +145,7 @@ pub async fn list(
 pub async fn get_one(
     State(state): State<AppState>,
     CurrentUser(who): CurrentUser,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
 ) -> ApiResult<Json<CameraView>> {
     let (c, access) = state.cameras.access(who.account.id, CameraId(id)).await?;
     Ok(Json(view(&state, &c, access)))
@@ -160,7 +160,7 @@ pub async fn get_one(
 pub async fn change(
     State(state): State<AppState>,
     CurrentUser(who): CurrentUser,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
     AppJson(change): AppJson<SettingsChange>,
 ) -> ApiResult<Json<CameraView>> {
     let (c, access) = state
@@ -178,7 +178,7 @@ pub async fn change(
 pub async fn unbind(
     State(state): State<AppState>,
     CurrentUser(who): CurrentUser,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
 ) -> ApiResult<StatusCode> {
     state.cameras.unbind(who.account.id, CameraId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -237,7 +237,7 @@ pub struct NetworkView {
 pub async fn network(
     State(state): State<AppState>,
     CurrentUser(who): CurrentUser,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
 ) -> ApiResult<Json<NetworkView>> {
     let r = state.cameras.network(who.account.id, CameraId(id)).await?;
     let u = state
@@ -315,7 +315,7 @@ pub struct RtspChange {
 pub async fn change_rtsp(
     State(state): State<AppState>,
     CurrentUser(who): CurrentUser,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
     AppJson(change): AppJson<RtspChange>,
 ) -> ApiResult<Json<CameraView>> {
     let (c, access) = state
@@ -360,7 +360,7 @@ pub struct ConnectionTest {
 pub async fn test_connection(
     State(state): State<AppState>,
     CurrentUser(who): CurrentUser,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
 ) -> ApiResult<Json<ConnectionTest>> {
     let o = state
         .cameras

@@ -1,7 +1,7 @@
 //! Ownership claims: filing (multipart upload) and the admin queue (B4).
 
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{AdminUser, AppJson, CurrentUser};
+use crate::extract::{AdminUser, AppJson, AppPath, CurrentUser};
 use crate::state::AppState;
 use crate::time_fmt::rfc3339;
 
@@ -142,7 +142,7 @@ pub async fn queue(
 pub async fn evidence(
     State(state): State<AppState>,
     _admin: AdminUser,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
 ) -> ApiResult<Response> {
     let (kind, bytes) = state.cameras.claim_evidence(id).await?;
     Ok((
@@ -174,7 +174,7 @@ pub struct Decision {
 pub async fn decide(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
     AppJson(d): AppJson<Decision>,
 ) -> ApiResult<Json<ClaimView>> {
     let claim = state

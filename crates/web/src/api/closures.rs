@@ -2,7 +2,7 @@
 //! (F6), and administrators bringing a cancelled account's erasure forward
 //! (F9).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use axum_extra::extract::cookie::CookieJar;
@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{clear_session_cookie, AdminUser, AppJson, CurrentUser};
+use crate::extract::{clear_session_cookie, AdminUser, AppJson, AppPath, CurrentUser};
 use crate::state::AppState;
 use crate::time_fmt::rfc3339;
 
@@ -85,7 +85,7 @@ pub async fn cancel(
 pub async fn erase_sooner(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
     AppJson(req): AppJson<EraseSooner>,
 ) -> ApiResult<Json<ClosureView>> {
     let at = req.erase_after_ms.map(Timestamp);

@@ -5,7 +5,7 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, State};
 use axum::http::{header, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -21,7 +21,7 @@ use tokio::sync::broadcast::error::RecvError;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{AppJson, AppQuery, CurrentUser, DeviceCaller};
+use crate::extract::{AppJson, AppPath, AppQuery, CurrentUser, DeviceCaller};
 use crate::state::AppState;
 use crate::time_fmt::rfc3339;
 
@@ -186,7 +186,7 @@ pub struct EventsQuery {
 pub async fn list(
     State(state): State<AppState>,
     CurrentUser(who): CurrentUser,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
     AppQuery(q): AppQuery<EventsQuery>,
 ) -> ApiResult<Json<Vec<EventView>>> {
     let events = state
@@ -210,7 +210,7 @@ pub async fn list(
 pub async fn snapshot(
     State(state): State<AppState>,
     CurrentUser(who): CurrentUser,
-    Path((id, event)): Path<(i64, i64)>,
+    AppPath((id, event)): AppPath<(i64, i64)>,
 ) -> ApiResult<Response> {
     let jpeg = state
         .events
@@ -276,7 +276,7 @@ pub struct PreferencesChange {
 pub async fn preferences(
     State(state): State<AppState>,
     CurrentUser(who): CurrentUser,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
 ) -> ApiResult<Json<Preferences>> {
     Ok(Json(
         state
@@ -294,7 +294,7 @@ pub async fn preferences(
 pub async fn set_preferences(
     State(state): State<AppState>,
     CurrentUser(who): CurrentUser,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
     AppJson(change): AppJson<PreferencesChange>,
 ) -> ApiResult<Json<Preferences>> {
     let (who, camera) = (who.account.id, CameraId(id));

@@ -2,7 +2,7 @@
 //! it being made, download the ZIP until its link expires.
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -12,7 +12,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::CurrentUser;
+use crate::extract::{AppPath, CurrentUser};
 use crate::state::AppState;
 use crate::time_fmt::rfc3339;
 
@@ -87,7 +87,7 @@ pub async fn mine(
 pub async fn download(
     State(state): State<AppState>,
     CurrentUser(who): CurrentUser,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
 ) -> ApiResult<Response> {
     let export = state.exports.downloadable(who.account.id, &id).await?;
     let name = format!(

@@ -2,7 +2,7 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Extension;
 use axum::Json;
@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{AppQuery, DeviceCaller};
+use crate::extract::{AppPath, AppQuery, DeviceCaller};
 use crate::state::AppState;
 
 /// When the request arrived, before its body was read: upload time
@@ -128,7 +128,7 @@ pub async fn upload_segment(
     State(state): State<AppState>,
     Extension(started): Extension<RequestStart>,
     DeviceCaller(camera): DeviceCaller,
-    Path(segment_id): Path<String>,
+    AppPath(segment_id): AppPath<String>,
     AppQuery(q): AppQuery<SegmentQuery>,
     headers: HeaderMap,
     body: axum::body::Body,

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use domain::ids::{AccountId, CameraId};
@@ -21,7 +21,7 @@ use domain::recordings::live::LiveSegment;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::CurrentUser;
+use crate::extract::{AppPath, CurrentUser};
 use crate::router::origin_is_host;
 use crate::state::AppState;
 
@@ -40,7 +40,7 @@ const CLOSE_FORBIDDEN: u16 = 4403;
 pub async fn live(
     State(state): State<AppState>,
     CurrentUser(who): CurrentUser,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
     headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> ApiResult<Response> {

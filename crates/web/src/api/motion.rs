@@ -1,12 +1,12 @@
 //! Motion-detection settings of a camera the server watches (RTSP cameras).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use domain::events::motion::MotionSettings;
 use domain::ids::CameraId;
 
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{AppJson, CurrentUser};
+use crate::extract::{AppJson, AppPath, CurrentUser};
 use crate::state::AppState;
 
 /// A camera's motion settings: `enabled`, `sensitivity` (1–100) and
@@ -17,7 +17,7 @@ use crate::state::AppState;
 pub async fn get(
     State(state): State<AppState>,
     CurrentUser(who): CurrentUser,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
 ) -> ApiResult<Json<MotionSettings>> {
     Ok(Json(
         state
@@ -36,7 +36,7 @@ pub async fn get(
 pub async fn put(
     State(state): State<AppState>,
     CurrentUser(who): CurrentUser,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
     AppJson(settings): AppJson<MotionSettings>,
 ) -> ApiResult<Json<MotionSettings>> {
     Ok(Json(

@@ -4,7 +4,8 @@
 use axum::Json;
 use maud::{html, Markup};
 use utoipa::openapi::path::Operation;
-use utoipa::OpenApi;
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+use utoipa::{Modify, OpenApi};
 
 use super::{
     accounts, admin, cameras, claims, device, events, health, ingest, live, recordings, search,
@@ -59,6 +60,7 @@ use crate::pages::layout;
         claims::file, claims::mine, claims::queue, claims::evidence, claims::decide,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
+    modifiers(&ErrorsEverywhere),
     tags(
         (name = "accounts", description = "Registration, profile, contacts, password"),
         (name = "sessions", description = "Sign-in by password or one-time code, sessions"),
@@ -76,6 +78,40 @@ use crate::pages::layout;
     )
 )]
 pub struct ApiDoc;
+
+/// Every operation can answer with an error in the one error format (bad
+/// input, no or wrong credentials, the rate limit, a full disk…): that is
+/// its `default` response, beside the statuses each operation names.
+struct ErrorsEverywhere;
+
+impl Modify for ErrorsEverywhere {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let error = ResponseBuilder::new()
+            .description("an error: `{\"error\":{\"code\",\"message\"}}`; the code says which")
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build();
+        for item in openapi.paths.paths.values_mut() {
+            let ops = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for op in ops.into_iter().flatten() {
+                op.responses
+                    .responses
+                    .entry("default".into())
+                    .or_insert_with(|| RefOr::T(error.clone()));
+            }
+        }
+    }
+}
 
 /// `GET /api/openapi.json`.
 pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {

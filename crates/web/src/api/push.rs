@@ -1,14 +1,14 @@
 //! Web Push: the server's VAPID key for `PushManager.subscribe`, and the
 //! caller's subscribed browsers (add, list, remove).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{AppJson, CurrentUser};
+use crate::extract::{AppJson, AppPath, CurrentUser};
 use crate::state::AppState;
 use crate::time_fmt::rfc3339;
 
@@ -118,7 +118,7 @@ pub async fn list(
 pub async fn remove(
     State(state): State<AppState>,
     CurrentUser(who): CurrentUser,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
 ) -> ApiResult<StatusCode> {
     state
         .events

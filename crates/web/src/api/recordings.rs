@@ -2,7 +2,7 @@
 //! download, event windows, retention and the caller's access log (C2).
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{AppJson, AppQuery, CurrentUser};
+use crate::extract::{AppJson, AppPath, AppQuery, CurrentUser};
 use crate::state::AppState;
 use crate::time_fmt::rfc3339;
 
@@ -42,7 +42,7 @@ pub struct Timeline {
 pub async fn timeline(
     State(state): State<AppState>,
     CurrentUser(who): CurrentUser,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
     AppQuery(q): AppQuery<RangeQuery>,
 ) -> ApiResult<Json<Timeline>> {
     let spans = state
@@ -66,7 +66,7 @@ pub async fn timeline(
 pub async fn playlist(
     State(state): State<AppState>,
     CurrentUser(who): CurrentUser,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
     AppQuery(q): AppQuery<RangeQuery>,
 ) -> ApiResult<Response> {
     let text = state
@@ -98,7 +98,7 @@ pub async fn playlist(
 pub async fn init(
     State(state): State<AppState>,
     CurrentUser(who): CurrentUser,
-    Path((id, name)): Path<(i64, String)>,
+    AppPath((id, name)): AppPath<(i64, String)>,
 ) -> ApiResult<Response> {
     let stem = name
         .strip_suffix(".mp4")
@@ -169,7 +169,7 @@ fn parse_range(headers: &HeaderMap, len: u64) -> Result<Option<(u64, u64)>, ()> 
 pub async fn segment(
     State(state): State<AppState>,
     CurrentUser(who): CurrentUser,
-    Path((id, name)): Path<(i64, String)>,
+    AppPath((id, name)): AppPath<(i64, String)>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let seg: i64 = name
@@ -238,7 +238,7 @@ pub async fn segment(
 pub async fn download(
     State(state): State<AppState>,
     CurrentUser(who): CurrentUser,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
     AppQuery(q): AppQuery<RangeQuery>,
 ) -> ApiResult<Response> {
     let plan = state
@@ -310,7 +310,7 @@ pub struct EventWindowView {
 pub async fn mark_event(
     State(state): State<AppState>,
     CurrentUser(who): CurrentUser,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
     AppJson(req): AppJson<EventMark>,
 ) -> ApiResult<(StatusCode, Json<EventWindowView>)> {
     let w = state
@@ -343,7 +343,7 @@ pub struct RetentionChange {
 pub async fn set_retention(
     State(state): State<AppState>,
     CurrentUser(who): CurrentUser,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
     AppJson(req): AppJson<RetentionChange>,
 ) -> ApiResult<StatusCode> {
     state

@@ -1,7 +1,7 @@
 //! Formal rights requests (F7): people file them; administrators move them
 //! through received → verified → in progress → completed | refused.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use domain::privacy::requests::{RequestKind, RequestState, RightsRequest};
@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{AdminUser, AppJson, CurrentUser};
+use crate::extract::{AdminUser, AppJson, AppPath, CurrentUser};
 use crate::state::AppState;
 use crate::time_fmt::rfc3339;
 
@@ -152,7 +152,7 @@ pub async fn queue(
 pub async fn advance(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
     AppJson(change): AppJson<StateChange>,
 ) -> ApiResult<Json<RequestView>> {
     let to = RequestState::parse(&change.state)?;

@@ -1,6 +1,6 @@
 //! Signing in and out, and the session list.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use axum_extra::extract::cookie::CookieJar;
@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use super::{signed_in_response, SignedInView};
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{clear_session_cookie, AppJson, Client, CurrentUser};
+use crate::extract::{clear_session_cookie, AppJson, AppPath, Client, CurrentUser};
 use crate::state::AppState;
 use crate::time_fmt::rfc3339;
 
@@ -163,7 +163,7 @@ pub async fn sign_out(
 pub async fn revoke(
     State(state): State<AppState>,
     CurrentUser(who): CurrentUser,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
 ) -> ApiResult<StatusCode> {
     state
         .accounts

@@ -1,6 +1,6 @@
 //! Sharing cameras: invitations, the share list, revocation (C6).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use domain::cameras::sharing::Invitation;
@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use super::cameras::CameraView;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{AppJson, CurrentUser};
+use crate::extract::{AppJson, AppPath, CurrentUser};
 use crate::state::AppState;
 use crate::time_fmt::rfc3339;
 
@@ -57,7 +57,7 @@ impl From<&Invitation> for InvitationView {
 pub async fn invite(
     State(state): State<AppState>,
     CurrentUser(who): CurrentUser,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
     AppJson(req): AppJson<InviteRequest>,
 ) -> ApiResult<(StatusCode, Json<InvitationView>)> {
     let inv = state
@@ -97,7 +97,7 @@ pub struct SharesView {
 pub async fn shares(
     State(state): State<AppState>,
     CurrentUser(who): CurrentUser,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
 ) -> ApiResult<Json<SharesView>> {
     let (shares, invitations) = state.cameras.shares(who.account.id, CameraId(id)).await?;
     Ok(Json(SharesView {
@@ -122,7 +122,7 @@ pub async fn shares(
 pub async fn revoke(
     State(state): State<AppState>,
     CurrentUser(who): CurrentUser,
-    Path((id, person)): Path<(i64, i64)>,
+    AppPath((id, person)): AppPath<(i64, i64)>,
 ) -> ApiResult<StatusCode> {
     state
         .cameras
@@ -139,7 +139,7 @@ pub async fn revoke(
 pub async fn cancel(
     State(state): State<AppState>,
     CurrentUser(who): CurrentUser,
-    Path((id, invitation)): Path<(i64, i64)>,
+    AppPath((id, invitation)): AppPath<(i64, i64)>,
 ) -> ApiResult<StatusCode> {
     state
         .cameras
@@ -188,7 +188,7 @@ pub async fn incoming(
 pub async fn accept(
     State(state): State<AppState>,
     CurrentUser(who): CurrentUser,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
 ) -> ApiResult<Json<CameraView>> {
     let camera = state.cameras.accept_invitation(who.account.id, id).await?;
     let (camera, access) = state.cameras.access(who.account.id, camera.id).await?;
@@ -207,7 +207,7 @@ pub async fn accept(
 pub async fn decline(
     State(state): State<AppState>,
     CurrentUser(who): CurrentUser,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
 ) -> ApiResult<StatusCode> {
     state.cameras.decline_invitation(who.account.id, id).await?;
     Ok(StatusCode::NO_CONTENT)

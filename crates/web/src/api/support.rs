@@ -1,14 +1,14 @@
 //! The support desk (E3): accounts seen masked; unmasking a part needs a
 //! reason, lasts 15 minutes and shows in the person's access log.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use domain::ids::AccountId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{AppJson, SupportUser};
+use crate::extract::{AppJson, AppPath, SupportUser};
 use crate::state::AppState;
 use crate::time_fmt::rfc3339;
 
@@ -93,7 +93,7 @@ pub struct UnmaskView {
 pub async fn look_up(
     State(state): State<AppState>,
     SupportUser(staff): SupportUser,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
 ) -> ApiResult<Json<AccountCardView>> {
     let c = state
         .support
@@ -143,7 +143,7 @@ pub async fn look_up(
 pub async fn unmask(
     State(state): State<AppState>,
     SupportUser(staff): SupportUser,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
     AppJson(b): AppJson<UnmaskBody>,
 ) -> ApiResult<Json<UnmaskView>> {
     let until = state

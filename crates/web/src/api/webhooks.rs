@@ -1,7 +1,7 @@
 //! Event webhooks: owners register URLs that receive their cameras' events
 //! as signed JSON POSTs, and read each webhook's delivery log.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use domain::events::webhooks::{DeliveryState, Webhook, WebhookAttempt, WebhookInput};
@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{AppJson, AppQuery, CurrentUser};
+use crate::extract::{AppJson, AppPath, AppQuery, CurrentUser};
 use crate::state::AppState;
 use crate::time_fmt::rfc3339;
 
@@ -157,7 +157,7 @@ pub async fn list(
 pub async fn delete(
     State(state): State<AppState>,
     CurrentUser(who): CurrentUser,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
 ) -> ApiResult<StatusCode> {
     state.webhooks.delete(who.account.id, id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -178,7 +178,7 @@ pub struct DeliveriesQuery {
 pub async fn deliveries(
     State(state): State<AppState>,
     CurrentUser(who): CurrentUser,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
     AppQuery(q): AppQuery<DeliveriesQuery>,
 ) -> ApiResult<Json<Vec<AttemptView>>> {
     let log = state
