@@ -5,6 +5,7 @@
 //! master key, derives server keys, builds the senders, and binds the port.
 
 use domain::accounts::external::ExternalSignIn;
+use domain::billing::{Billing, FreeTier};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,6 +45,9 @@ pub struct Deps {
     pub email: Option<Arc<dyn Sender>>,
     /// Replaces the configured SMS sender.
     pub sms: Option<Arc<dyn Sender>>,
+    /// Replaces the audit log as where recordings write their playback and
+    /// download entries (`bench audit` measures a playback without them).
+    pub recordings_audit: Option<Arc<dyn domain::ports::AuditStore>>,
 }
 
 impl Default for Deps {
@@ -52,6 +56,7 @@ impl Default for Deps {
             clock: Arc::new(SystemClock),
             email: None,
             sms: None,
+            recordings_audit: None,
         }
     }
 }
@@ -99,10 +104,61 @@ pub struct Core {
     pub breach: Arc<domain::privacy::breach::BreachNotices>,
     /// The support desk.
     pub support: Arc<domain::privacy::support::SupportDesk>,
+    /// Storage plans and orders.
+    pub billing: Arc<Billing>,
     /// Sign-in through an OpenID Connect provider, when `oidc_issuer` is set.
     pub external_sign_in: Option<Arc<ExternalSignIn>>,
     /// The MQTT publisher, when `mqtt_url` is set and this is the server.
     pub mqtt: Option<Arc<delivery::MqttPublisher>>,
+}
+
+/// Plans and orders with the configured payment methods (E1, E2).
+fn billing(
+    config: &Config,
+    store: Arc<SqlStore>,
+    clock: Arc<dyn domain::clock::Clock>,
+) -> anyhow::Result<Billing> {
+    use domain::billing::providers::{ManualProvider, WebhookProvider};
+    let mut providers: Vec<Arc<dyn domain::ports::PaymentProvider>> = Vec::new();
+    for method in &config.payment_methods {
+        match method.as_str() {
+            "manual" => providers.push(Arc::new(ManualProvider {
+                payee: config.payment_manual_payee.clone(),
+            })),
+            "webhook" => {
+                let Some(url) = &config.payment_webhook_checkout_url else {
+                    bail!("payment method webhook needs payment_webhook_checkout_url");
+                };
+                if config.payment_webhook_secret.is_none() {
+                    bail!("payment method webhook needs payment_webhook_secret");
+                }
+                let checkout_url =
+                    url::Url::parse(url).context("payment_webhook_checkout_url is not a URL")?;
+                providers.push(Arc::new(WebhookProvider { checkout_url }));
+            }
+            other => bail!("unknown payment method {other:?} (manual or webhook)"),
+        }
+    }
+    if config
+        .free_retention_days
+        .is_some_and(|d| !(1..=3650).contains(&d))
+    {
+        bail!("free_retention_days must be between 1 and 3650");
+    }
+    Ok(Billing::new(
+        store.clone(),
+        store,
+        providers,
+        clock,
+        FreeTier {
+            retention_days: config.free_retention_days,
+            events_only: config.free_events_only,
+        },
+        config
+            .payment_webhook_secret
+            .as_ref()
+            .map(|s| s.as_bytes().to_vec()),
+    ))
 }
 
 /// The OpenID Connect provider of the configuration, if one is set (A3).
@@ -229,12 +285,17 @@ impl Core {
             credentials_key: key.derive("rtsp camera credentials"),
         });
         let cameras = Arc::new(cameras);
+        let billing = Arc::new(billing(config, shared.clone(), deps.clock.clone())?);
         let recordings = Recordings::new(
             RecordingsDeps {
+                allowance: Some(billing.clone()),
                 index: shared.clone(),
                 keys: shared.clone(),
                 vault: vault.clone(),
-                audit: audit.clone(),
+                audit: match &deps.recordings_audit {
+                    Some(sink) => sink.clone(),
+                    None => audit.clone(),
+                },
                 blobs: blobs.clone(),
                 cameras: cameras.clone(),
                 consents: consents.clone(),
@@ -385,14 +446,19 @@ impl Core {
             deps.clock.clone(),
         ));
         let support = Arc::new(domain::privacy::support::SupportDesk::new(
-            accounts.clone(),
-            cameras.clone(),
-            shared.clone(),
-            audit.clone(),
-            deps.clock.clone(),
+            domain::privacy::support::SupportDeps {
+                accounts: accounts.clone(),
+                cameras: cameras.clone(),
+                billing: billing.clone(),
+                requests: requests.clone(),
+                store: shared.clone(),
+                audit: audit.clone(),
+                clock: deps.clock.clone(),
+            },
         ));
         let external_sign_in = external_sign_in(config, &accounts)?;
         Ok(Core {
+            billing,
             audit,
             breach,
             support,

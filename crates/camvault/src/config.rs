@@ -123,6 +123,19 @@ pub struct Config {
     pub oidc_client_secret: Option<String>,
     /// The provider's name on the sign-in button.
     pub oidc_label: String,
+    /// How people can pay for plans: `manual` and/or `webhook`.
+    pub payment_methods: Vec<String>,
+    /// Where manual payments go, as shown to the person (bank account…).
+    pub payment_manual_payee: String,
+    /// The webhook provider's checkout page.
+    pub payment_webhook_checkout_url: Option<String>,
+    /// The secret the webhook provider signs its callbacks with.
+    pub payment_webhook_secret: Option<String>,
+    /// Days kept at most for cameras no paid plan covers; none keeps the
+    /// instance's retention rules.
+    pub free_retention_days: Option<i64>,
+    /// Cameras no paid plan covers keep only the video around events.
+    pub free_events_only: bool,
 }
 
 impl Default for Config {
@@ -181,6 +194,12 @@ impl Default for Config {
             oidc_client_id: None,
             oidc_client_secret: None,
             oidc_label: "your organisation's account".into(),
+            payment_methods: vec!["manual".into()],
+            payment_manual_payee: "the bank account the operator gives on request".into(),
+            payment_webhook_checkout_url: None,
+            payment_webhook_secret: None,
+            free_retention_days: None,
+            free_events_only: false,
         }
     }
 }
@@ -247,6 +266,18 @@ impl std::fmt::Debug for Config {
             .field("oidc_client_id", &self.oidc_client_id)
             .field("oidc_client_secret", &redact(&self.oidc_client_secret))
             .field("oidc_label", &self.oidc_label)
+            .field("payment_methods", &self.payment_methods)
+            .field("payment_manual_payee", &self.payment_manual_payee)
+            .field(
+                "payment_webhook_checkout_url",
+                &self.payment_webhook_checkout_url,
+            )
+            .field(
+                "payment_webhook_secret",
+                &redact(&self.payment_webhook_secret),
+            )
+            .field("free_retention_days", &self.free_retention_days)
+            .field("free_events_only", &self.free_events_only)
             .finish()
     }
 }
@@ -336,6 +367,12 @@ const ENV_KEYS: &[&str] = &[
     "oidc_client_id",
     "oidc_client_secret",
     "oidc_label",
+    "payment_methods",
+    "payment_manual_payee",
+    "payment_webhook_checkout_url",
+    "payment_webhook_secret",
+    "free_retention_days",
+    "free_events_only",
 ];
 
 impl Config {

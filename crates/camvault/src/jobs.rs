@@ -78,6 +78,12 @@ pub async fn purge_round(core: &Core) {
         Ok(n) => tracing::info!(requests = n, "administrators reminded of requests due soon"),
         Err(e) => tracing::error!(error = %e, "request reminders failed"),
     }
+    // Periods end before the purge, so it applies the plans that hold now.
+    match core.billing.roll_periods().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(orders = n, "plan periods rolled"),
+        Err(e) => tracing::error!(error = %e, "plan periods not rolled"),
+    }
     match core.recordings.purge().await {
         Ok(r) if r != Default::default() => tracing::info!(
             expired = r.expired,

@@ -116,6 +116,7 @@ impl App {
             breach: core.breach.clone(),
             support: core.support.clone(),
             external_sign_in: core.external_sign_in.clone(),
+            billing: core.billing.clone(),
             settings: Arc::new(settings),
         });
         // Before the port opens, so no upload is in flight: a blob without

@@ -37,3 +37,11 @@ id_type!(
     /// A camera (a provisioned device or an added IP camera).
     CameraId
 );
+id_type!(
+    /// A storage plan.
+    PlanId
+);
+id_type!(
+    /// An order for a plan.
+    OrderId
+);

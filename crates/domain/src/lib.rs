@@ -9,6 +9,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod billing;
 pub mod cameras;
 pub mod clock;
 pub mod error;

@@ -106,6 +106,12 @@ impl From<domain::Error> for ApiError {
             E::WeakPassword(_) => ApiError::new(StatusCode::BAD_REQUEST, "weak_password", msg),
             E::Taken("username") => ApiError::new(StatusCode::CONFLICT, "username_taken", msg),
             E::Taken("contact") => ApiError::new(StatusCode::CONFLICT, "contact_taken", msg),
+            E::Taken("plan") => ApiError::new(StatusCode::CONFLICT, "plan_name_taken", msg),
+            E::Taken("order") => ApiError::new(
+                StatusCode::CONFLICT,
+                "order_changed",
+                "the order changed meanwhile; look at it again",
+            ),
             E::Taken(_) => ApiError::new(StatusCode::CONFLICT, "conflict", msg),
             E::Throttled { retry_after_secs } => ApiError {
                 retry_after: Some(retry_after_secs),

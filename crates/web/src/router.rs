@@ -10,12 +10,12 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::api::{
-    accounts, admin, cameras, claims, device, events, health, ingest, live, openapi, recordings,
-    search, sessions, setup, sharing, tokens, webhooks,
+    accounts, admin, billing, cameras, claims, device, events, health, ingest, live, openapi,
+    recordings, search, sessions, setup, sharing, tokens, webhooks,
 };
 use crate::api::{
     breach, closures, consents, exports, external_identities, held, marketing, motion, push,
-    requests, residency, second_factor, service_log, support, usage,
+    requests, residency, second_factor, service_log, support, support_console, usage,
 };
 use crate::error::ApiError;
 use crate::pages;
@@ -71,6 +71,21 @@ pub fn router(state: AppState) -> Router {
             "/me/external-identities",
             get(external_identities::list).delete(external_identities::unlink),
         )
+        .route("/plans", get(billing::offered))
+        .route("/orders", post(billing::place))
+        .route("/me/orders", get(billing::mine))
+        .route("/me/orders/{number}/cancel", post(billing::cancel))
+        .route("/me/plan", get(billing::my_plan))
+        .route("/payments/webhook", post(billing::webhook))
+        .route(
+            "/admin/plans",
+            get(billing::all_plans).post(billing::create_plan),
+        )
+        .route("/admin/plans/{id}/offered", put(billing::set_offered))
+        .route("/admin/orders", get(billing::all_orders))
+        .route("/admin/orders/{number}/paid", post(billing::mark_paid))
+        .route("/admin/orders/{number}/refund", post(billing::refund))
+        .route("/admin/billing-flags", get(billing::flags))
         .route("/sessions/current", delete(sessions::sign_out))
         .route("/sessions/{id}", delete(sessions::revoke))
         .route("/login-codes", post(sessions::request_code))
@@ -197,6 +212,23 @@ pub fn router(state: AppState) -> Router {
         .route("/me/notices", get(breach::mine))
         .route("/support/accounts/{id}", get(support::look_up))
         .route("/support/accounts/{id}/unmask", post(support::unmask))
+        .route("/support/search", get(support_console::search))
+        .route(
+            "/support/accounts/{id}/orders",
+            get(support_console::orders),
+        )
+        .route(
+            "/support/accounts/{id}/resend-verification",
+            post(support_console::resend_verification),
+        )
+        .route(
+            "/support/accounts/{id}/cameras/{camera}/network",
+            get(support_console::network),
+        )
+        .route(
+            "/support/accounts/{id}/requests",
+            post(support_console::open_request),
+        )
         .route("/admin/usage", get(usage::report))
         .route("/admin/retention", get(service_log::dry_run))
         .route("/me/activity", get(service_log::activity))
@@ -284,6 +316,28 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/account/external/unlink",
             post(pages::external::unlink_post),
+        )
+        .route("/plans", get(pages::billing::plans_get))
+        .route("/plans/order", post(pages::billing::order_post))
+        .route("/account/orders", get(pages::billing::orders_get))
+        .route("/account/orders/{number}", get(pages::billing::order_get))
+        .route(
+            "/account/orders/{number}/cancel",
+            post(pages::billing::cancel_post),
+        )
+        .route("/orders/{number}/invoice", get(pages::billing::invoice_get))
+        .route("/admin/billing", get(pages::billing::admin_get))
+        .route(
+            "/admin/billing/plans",
+            post(pages::billing::admin_plan_post),
+        )
+        .route(
+            "/admin/billing/orders/{number}/paid",
+            post(pages::billing::admin_paid_post),
+        )
+        .route(
+            "/admin/billing/orders/{number}/refund",
+            post(pages::billing::admin_refund_post),
         )
         .route("/signout", post(pages::auth::signout_post))
         .route("/account", get(pages::account::account_get))

@@ -50,6 +50,8 @@ pub struct AppState {
     pub breach: Arc<domain::privacy::breach::BreachNotices>,
     /// The support desk.
     pub support: Arc<domain::privacy::support::SupportDesk>,
+    /// Storage plans and orders.
+    pub billing: Arc<domain::billing::Billing>,
     /// Sign-in through an external OpenID Connect provider, when set up.
     pub external_sign_in: Option<Arc<domain::accounts::external::ExternalSignIn>>,
     /// HTTP-level settings.

@@ -7,6 +7,7 @@
 //! machines are noisy; ratios are what compare across runs. See
 //! `docs/benchmarks.md` for what each one measures and its caveats.
 
+mod audit;
 mod capacity;
 mod crypto;
 mod events;
@@ -49,6 +50,8 @@ pub enum Which {
     Export,
     /// Crypto-shredding an account of 1 GB and of 10 GB against deleting their files.
     Shred,
+    /// A playback request with its audit entry against the same without.
+    Audit,
     /// All of the above (memory first, while the process is fresh).
     All,
 }
@@ -165,6 +168,7 @@ pub async fn run_one(which: Which, opts: &Options, rep: &mut Reporter) -> anyhow
         Which::Motion => motion::run(opts, rep).await,
         Which::Export => export::run(opts, rep).await,
         Which::Shred => shred::run(opts, rep).await,
+        Which::Audit => audit::run(opts, rep).await,
         Which::All => anyhow::bail!("`all` is a list, not one benchmark"),
     }
 }
@@ -180,6 +184,7 @@ fn name(which: Which) -> &'static str {
         Which::Motion => "motion",
         Which::Export => "export",
         Which::Shred => "shred",
+        Which::Audit => "audit",
         Which::All => "all",
     }
 }
@@ -201,6 +206,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             Which::Motion,
             Which::Export,
             Which::Shred,
+            Which::Audit,
         ],
         one => vec![one],
     };
@@ -298,6 +304,18 @@ mod tests {
         let throughput = &rep.outcomes()[2];
         assert!(throughput.details["segments_stored"].as_u64().unwrap() > 0);
         assert!(rep.errors().is_empty());
+    }
+
+    // The run itself fails unless every audited playback wrote its entry.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_tiny_audit_run_reports_sane_json() {
+        let mut rep = Reporter::new(false);
+        run_one(Which::Audit, &tiny(), &mut rep).await.unwrap();
+        let o = &rep.outcomes()[0];
+        assert_eq!(o.bench, "audit.playback_p99");
+        sane(o);
+        assert_eq!(o.details["requests_each"], 100);
+        assert!(o.baseline.value.is_some_and(|b| b > 0.0));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -53,9 +53,14 @@ pub struct BenchServer {
 impl BenchServer {
     /// Builds and starts a server on a new scratch directory.
     pub async fn start(tag: &str) -> anyhow::Result<BenchServer> {
+        Self::start_with(tag, Deps::default()).await
+    }
+
+    /// Builds and starts a server with `deps` on a new scratch directory.
+    pub async fn start_with(tag: &str, deps: Deps) -> anyhow::Result<BenchServer> {
         let dir = ScratchDir::new(tag)?;
         let config = bench_config(dir.path().join("data"));
-        let app = App::build(&config, Deps::default())
+        let app = App::build(&config, deps)
             .await
             .context("building the bench server")?;
         let base = format!("http://{}", app.local_addr());

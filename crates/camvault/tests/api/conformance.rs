@@ -50,7 +50,7 @@ fn run(st: &str, app: &TestApp, who: &str, bearer: &str, filter: &[&str]) {
         ])
         .args(["--phases", "examples,coverage,fuzzing"])
         .args(["--max-examples", EXAMPLES, "--seed", "7", "--workers", "1"])
-        .args(["--no-color", "--report", "junit"])
+        .args(["--no-color", "--generation-database", "none", "--report", "junit"])
         .arg("--report-dir")
         .arg(report.path())
         .args(filter)

@@ -110,6 +110,7 @@ impl TestApp {
                     Some(mail) => Arc::new(Tee(outbox.clone(), mail)),
                 }),
                 sms: Some(outbox.clone()),
+                recordings_audit: None,
             },
         )
         .await

@@ -10,6 +10,7 @@ mod live;
 
 mod accounts;
 mod audit;
+mod billing;
 mod breach;
 mod camera_pages;
 mod cameras;

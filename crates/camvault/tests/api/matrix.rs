@@ -341,6 +341,52 @@ fn rows() -> Vec<Row> {
         ),
         row(
             Method::GET,
+            "/api/v1/admin/plans",
+            None,
+            [403, 403, 403, 403, 401, 401, 401, 200],
+        ),
+        row(
+            Method::POST,
+            "/api/v1/admin/plans",
+            Some(
+                json!({"name": "Matrix", "price": "1.00", "currency": "EUR", "period_days": 30,
+                        "retention_days": 7, "mode": "continuous", "cameras": 1, "quota_mb": 0}),
+            ),
+            [403, 403, 403, 403, 401, 401, 401, 201],
+        ),
+        // No plan has the camera's id here: admins get 404.
+        row(
+            Method::PUT,
+            "/api/v1/admin/plans/{id}/offered",
+            Some(json!({"offered": false})),
+            [403, 403, 403, 403, 401, 401, 401, 404],
+        ),
+        row(
+            Method::GET,
+            "/api/v1/admin/orders",
+            None,
+            [403, 403, 403, 403, 401, 401, 401, 200],
+        ),
+        row(
+            Method::POST,
+            "/api/v1/admin/orders/{number}/paid",
+            None,
+            [403, 403, 403, 403, 401, 401, 401, 404],
+        ),
+        row(
+            Method::POST,
+            "/api/v1/admin/orders/{number}/refund",
+            None,
+            [403, 403, 403, 403, 401, 401, 401, 404],
+        ),
+        row(
+            Method::GET,
+            "/api/v1/admin/billing-flags",
+            None,
+            [403, 403, 403, 403, 401, 401, 401, 200],
+        ),
+        row(
+            Method::GET,
             "/api/v1/admin/usage",
             None,
             [403, 403, 403, 403, 401, 401, 401, 200],
@@ -537,7 +583,8 @@ impl Fixture {
             .replace("{segment_id}", "seg-1?init_id=1&start_ms=1790000000000")
             .replace("inits/{name}", "inits/1.mp4")
             .replace("segments/{name}", "segments/1.m4s")
-            .replace("{event_id}", "1");
+            .replace("{event_id}", "1")
+            .replace("{number}", "CV-2026-999999");
         if concrete.ends_with(".m3u8")
             || concrete.ends_with("/events")
             || concrete.ends_with("/timeline")

@@ -139,3 +139,151 @@ async fn only_support_staff_with_a_second_factor_use_the_desk() {
     )
     .await;
 }
+
+// promise: E3
+#[tokio::test]
+async fn the_console_finds_an_account_by_order_or_contact_and_acts_for_the_person() {
+    let app = TestApp::spawn().await;
+    app.provision(1).await;
+    let admin = app.person("boss", Role::Admin).await;
+    let plan: Value = admin
+        .post(
+            "/api/v1/admin/plans",
+            json!({"name": "Plus", "price": "4.99", "currency": "EUR", "period_days": 30,
+                   "retention_days": 60, "mode": "continuous", "cameras": 2, "quota_mb": 0}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let erin = app.verified_person("erin", "erin@example.com").await;
+    let cam = erin.bind(1).await;
+    let placed: Value = erin
+        .post(
+            "/api/v1/orders",
+            json!({"plan_id": plan["id"], "payment_method": "manual"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let number = placed["order"]["number"].as_str().unwrap().to_string();
+    let id = account_id(&erin).await;
+    let sam = app.person("sam_support", Role::Support).await;
+
+    // Found by order number (any case) or by the verified address; shown masked.
+    for q in [
+        number.clone(),
+        number.to_lowercase(),
+        "erin@example.com".into(),
+    ] {
+        let found: Value = sam
+            .get(&format!("/api/v1/support/search?q={q}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(found["account_id"], id, "{q}");
+    }
+    let resp = sam.get("/api/v1/support/search?q=nobody@example.com").await;
+    assert_error(resp, StatusCode::NOT_FOUND, "not_found").await;
+    let resp = sam.get("/api/v1/support/search?q=hello").await;
+    assert_error(resp, StatusCode::BAD_REQUEST, "invalid_input").await;
+    let card: Value = sam
+        .get(&format!("/api/v1/support/accounts/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(card["contacts"][0]["value"], "e***@example.com");
+
+    // The orders, the camera's network check.
+    let orders: Vec<Value> = sam
+        .get(&format!("/api/v1/support/accounts/{id}/orders"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(orders[0]["number"], number.as_str());
+    assert_eq!(orders[0]["status"], "pending");
+    let net = sam
+        .get(&format!(
+            "/api/v1/support/accounts/{id}/cameras/{cam}/network"
+        ))
+        .await;
+    assert_eq!(net.status(), StatusCode::OK);
+    let net: Value = net.json().await.unwrap();
+    assert_eq!(net["online"], false);
+    let resp = sam
+        .get(&format!(
+            "/api/v1/support/accounts/{id}/cameras/999/network"
+        ))
+        .await;
+    assert_error(resp, StatusCode::NOT_FOUND, "not_found").await;
+
+    // Resending: erin's email is verified, so nothing waits for a code;
+    // a new, unverified phone does.
+    let resp = sam
+        .post(
+            &format!("/api/v1/support/accounts/{id}/resend-verification"),
+            json!({}),
+        )
+        .await;
+    assert_error(resp, StatusCode::NOT_FOUND, "not_found").await;
+    let resp = erin
+        .call(
+            reqwest::Method::PUT,
+            "/api/v1/me/contacts/phone",
+            Some(json!({"value": "+15550100123"})),
+        )
+        .await;
+    assert!(resp.status().is_success(), "{}", resp.status());
+    app.advance(Duration::from_secs(60));
+    let codes_before = app.outbox.count();
+    let resp = sam
+        .post(
+            &format!("/api/v1/support/accounts/{id}/resend-verification"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(resp.json::<Value>().await.unwrap()["sent"], 1);
+    assert_eq!(app.outbox.count(), codes_before + 1);
+
+    // A rights request opened on erin's behalf is erin's request.
+    let resp = sam
+        .post(
+            &format!("/api/v1/support/accounts/{id}/requests"),
+            json!({"kind": "access", "details": "Asked on the phone for a copy of her data."}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let mine: Vec<Value> = erin.get("/api/v1/me/requests").await.json().await.unwrap();
+    assert_eq!(mine[0]["kind"], "access");
+
+    // Every step is in erin's access log.
+    let about = app
+        .core
+        .audit
+        .entries_about(domain::ids::AccountId(id), 50)
+        .await
+        .unwrap();
+    for action in [
+        "support.find",
+        "support.orders",
+        "support.network",
+        "support.resend_verification",
+        "support.open_request",
+    ] {
+        assert!(
+            about
+                .iter()
+                .any(|e| e.action == action && e.role == "support"),
+            "{action}"
+        );
+    }
+    // A user cannot use the console.
+    let resp = erin
+        .get(&format!("/api/v1/support/search?q={number}"))
+        .await;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+}

@@ -34,6 +34,7 @@ async fn self_signed_https_with_hsts_secure_cookies_and_a_redirecting_http_port(
             clock: Arc::new(ManualClock::new(Timestamp(1_790_000_000_000))),
             email: Some(outbox.clone()),
             sms: Some(outbox.clone()),
+            recordings_audit: None,
         },
     )
     .await

@@ -61,6 +61,15 @@ impl Accounts {
         Ok(())
     }
 
+    /// The account whose verified contact `address` is, if any.
+    pub async fn account_with_contact(&self, address: &Address) -> Result<Option<AccountId>> {
+        Ok(self
+            .store
+            .verified_contact(address)
+            .await?
+            .map(|c| c.account_id))
+    }
+
     /// Sends a new verification code to the contact awaiting one.
     pub async fn resend_verification(&self, id: AccountId, kind: ContactKind) -> Result<()> {
         let contact = self.awaiting_verification(id, kind).await?;

@@ -18,6 +18,7 @@ use crate::ids::{AccountId, ApiTokenId, CameraId, ContactId, SessionId};
 use crate::Result;
 
 mod audit;
+mod billing;
 mod events;
 mod external_identity;
 mod push;
@@ -26,6 +27,7 @@ mod second_factor;
 mod service_log;
 mod webhooks;
 pub use audit::*;
+pub use billing::*;
 pub use events::*;
 pub use external_identity::*;
 pub use push::*;

@@ -13,4 +13,5 @@ pub mod residency;
 pub mod retention;
 pub mod statistics;
 pub mod support;
+pub mod support_console;
 pub mod usage;

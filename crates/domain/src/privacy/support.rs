@@ -88,10 +88,30 @@ pub struct AccountCard {
     pub unmasked: Vec<(String, Timestamp)>,
 }
 
+/// What the support desk works with.
+pub struct SupportDeps {
+    /// Accounts and their contacts.
+    pub accounts: Arc<Accounts>,
+    /// Cameras.
+    pub cameras: Arc<Cameras>,
+    /// Orders, to find an account by order number.
+    pub billing: Arc<crate::billing::Billing>,
+    /// Rights requests, opened on a person's behalf.
+    pub requests: Arc<super::requests::Requests>,
+    /// Unmaskings.
+    pub store: Arc<dyn UnmaskStore>,
+    /// The access log.
+    pub audit: Arc<dyn AuditStore>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+}
+
 /// The support desk.
 pub struct SupportDesk {
-    accounts: Arc<Accounts>,
-    cameras: Arc<Cameras>,
+    pub(super) accounts: Arc<Accounts>,
+    pub(super) cameras: Arc<Cameras>,
+    pub(super) billing: Arc<crate::billing::Billing>,
+    pub(super) requests: Arc<super::requests::Requests>,
     store: Arc<dyn UnmaskStore>,
     audit: Arc<dyn AuditStore>,
     clock: Arc<dyn Clock>,
@@ -107,23 +127,19 @@ fn mask_name(s: &str) -> String {
 
 impl SupportDesk {
     /// Wires the desk.
-    pub fn new(
-        accounts: Arc<Accounts>,
-        cameras: Arc<Cameras>,
-        store: Arc<dyn UnmaskStore>,
-        audit: Arc<dyn AuditStore>,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
+    pub fn new(deps: SupportDeps) -> Self {
         SupportDesk {
-            accounts,
-            cameras,
-            store,
-            audit,
-            clock,
+            accounts: deps.accounts,
+            cameras: deps.cameras,
+            billing: deps.billing,
+            requests: deps.requests,
+            store: deps.store,
+            audit: deps.audit,
+            clock: deps.clock,
         }
     }
 
-    async fn log(
+    pub(super) async fn log(
         &self,
         staff: AccountId,
         account: AccountId,

@@ -250,11 +250,15 @@ pub struct RecordingsDeps {
     pub clock: Arc<dyn Clock>,
     /// The master-key-derived key that wraps account keys.
     pub account_kek: [u8; 32],
+    /// What each account's plan allows (E1); None applies the instance's
+    /// settings to everyone.
+    pub allowance: Option<Arc<dyn crate::ports::RecordingAllowance>>,
 }
 
 /// The recording service.
 pub struct Recordings {
     index: Arc<dyn RecordingStore>,
+    allowance: Option<Arc<dyn crate::ports::RecordingAllowance>>,
     audit: Arc<dyn AuditStore>,
     blobs: Arc<dyn BlobStore>,
     cameras: Arc<Cameras>,
@@ -281,6 +285,7 @@ impl Recordings {
         Recordings {
             keys: KeyRing::new(deps.keys, deps.vault, deps.account_kek, deps.clock.clone()),
             index: deps.index,
+            allowance: deps.allowance,
             audit: deps.audit,
             blobs: deps.blobs,
             cameras: deps.cameras,

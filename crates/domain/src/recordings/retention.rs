@@ -114,7 +114,19 @@ impl Recordings {
         let now = self.clock.now();
         let mut report = PurgeReport::default();
         for (camera, owner, days) in self.index.cameras_with_recordings().await? {
-            let days = days.unwrap_or(self.config.retention_days).max(1);
+            // The owner's plan sets the retention (E1); the camera's own
+            // setting may shorten it, never lengthen it.
+            let allowance = match &self.allowance {
+                Some(a) => a.camera(owner, camera).await?,
+                None => Default::default(),
+            };
+            let days = match (days, allowance.retention_days) {
+                (Some(own), Some(plan)) => own.min(plan),
+                (Some(own), None) => own,
+                (None, Some(plan)) => plan,
+                (None, None) => self.config.retention_days,
+            }
+            .max(1);
             let cutoff = now.minus(Duration::from_secs(days as u64 * 86_400));
             loop {
                 let batch = self.index.segments_before(camera, cutoff, BATCH).await?;
@@ -127,17 +139,22 @@ impl Recordings {
                 .keys
                 .destroy_media_keys_before(camera, &super::utc_day(cutoff))
                 .await?;
-            let events_mode = self
-                .cameras
-                .get(camera)
-                .await?
-                .is_some_and(|c| c.settings.recording_mode == RecordingMode::Events);
+            let events_mode = allowance.events_only
+                || self
+                    .cameras
+                    .get(camera)
+                    .await?
+                    .is_some_and(|c| c.settings.recording_mode == RecordingMode::Events);
             if events_mode {
                 report.outside_events += self.purge_outside_events(camera, owner, now).await?;
             }
         }
-        if let Some(quota) = self.config.account_quota_bytes {
-            for account in self.index.accounts_with_recordings().await? {
+        for account in self.index.accounts_with_recordings().await? {
+            let planned = match &self.allowance {
+                Some(a) => a.quota_bytes(account).await?,
+                None => None,
+            };
+            if let Some(quota) = planned.or(self.config.account_quota_bytes) {
                 let mut usage = self.index.account_usage(account).await?;
                 while usage > quota {
                     let mut batch = self.index.oldest_segments_of_account(account, 50).await?;

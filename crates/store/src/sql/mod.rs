@@ -2,6 +2,7 @@
 
 mod accounts;
 mod audit;
+mod billing;
 mod breach;
 mod cameras;
 mod claims;

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod billing;
 pub mod breach;
 pub mod cameras;
 pub mod claims;
@@ -29,6 +30,7 @@ pub mod sessions;
 pub mod setup;
 pub mod sharing;
 pub mod support;
+pub mod support_console;
 pub mod tokens;
 pub mod usage;
 pub mod webhooks;

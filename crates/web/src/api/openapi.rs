@@ -8,12 +8,12 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    accounts, admin, cameras, claims, device, events, health, ingest, live, recordings, search,
-    sessions, setup, sharing, tokens, webhooks,
+    accounts, admin, billing, cameras, claims, device, events, health, ingest, live, recordings,
+    search, sessions, setup, sharing, tokens, webhooks,
 };
 use super::{
     breach, closures, consents, exports, external_identities, held, marketing, motion, push,
-    requests, residency, second_factor, service_log, support, usage,
+    requests, residency, second_factor, service_log, support, support_console, usage,
 };
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::pages::layout;
@@ -31,9 +31,14 @@ use crate::pages::layout;
         sessions::list, sessions::sign_out, sessions::revoke,
         breach::preview, breach::create, breach::get_one, breach::send, breach::mine,
         support::look_up, support::unmask,
+        support_console::search, support_console::orders, support_console::resend_verification,
+        support_console::network, support_console::open_request,
         second_factor::complete, second_factor::status, second_factor::begin,
         second_factor::confirm, second_factor::remove,
         external_identities::list, external_identities::unlink,
+        billing::offered, billing::place, billing::mine, billing::cancel, billing::my_plan,
+        billing::webhook, billing::all_plans, billing::create_plan, billing::set_offered,
+        billing::all_orders, billing::mark_paid, billing::refund, billing::flags,
         tokens::create, tokens::list, tokens::revoke,
         setup::complete,
         cameras::bind, cameras::list, cameras::get_one, cameras::change, cameras::unbind,
@@ -75,6 +80,7 @@ use crate::pages::layout;
         (name = "webhooks", description = "Signed JSON POSTs of your cameras' events to your URLs, with retries and a delivery log"),
         (name = "recordings", description = "Timeline, playback, download and the access log"),
         (name = "health", description = "Liveness and readiness"),
+        (name = "billing", description = "Storage plans, orders, payment and invoices"),
     )
 )]
 pub struct ApiDoc;

@@ -74,7 +74,7 @@ pub struct RequestView {
     pub steps: Vec<StepView>,
 }
 
-async fn view(state: &AppState, r: RightsRequest) -> ApiResult<RequestView> {
+pub(crate) async fn view(state: &AppState, r: RightsRequest) -> ApiResult<RequestView> {
     let steps = state.requests.steps(r.id).await?;
     Ok(RequestView {
         overdue: state.requests.is_overdue(&r),

@@ -39,6 +39,12 @@ async fn account_page(
     let codes_left = state.accounts.recovery_codes_left(id).await?;
     let staff = profile.account.role != domain::ports::Role::User;
     let notices = state.breach.for_account(id).await?;
+    let plan = state
+        .billing
+        .coverage(id)
+        .await?
+        .running
+        .map(|(_, p)| p.terms.name);
     let external = state.accounts.external_identities(id).await?;
     let external_label = state
         .external_sign_in
@@ -67,6 +73,10 @@ async fn account_page(
                 p { "Signed in as " strong.username { (profile.account.username) }
                     " (" (profile.account.role.as_str()) ")" }
                 p { a href="/privacy-center" { "Privacy center" } ": who accessed your data, and requests about it." }
+                p #plan-link { "Storage: "
+                    @match &plan { Some(name) => { "plan " strong { (name) } } None => { "free tier" } }
+                    " · " a href="/plans" { "Plans" } " · " a href="/account/orders" { "Orders and invoices" }
+                    @if profile.account.role == domain::ports::Role::Admin { " · " a href="/admin/billing" { "Billing (admin)" } } }
             }
             section.card {
                 h2 { "Contacts" }

@@ -187,7 +187,7 @@ fn is_admin(user: &PageUser) -> bool {
 
 /// The 403 page for someone who is not an administrator, or one without
 /// a second factor (A5); `what` names the page ("The device registry").
-async fn not_admin(state: &AppState, user: &PageUser, what: &str) -> Option<Response> {
+pub(crate) async fn not_admin(state: &AppState, user: &PageUser, what: &str) -> Option<Response> {
     if !is_admin(user) {
         return Some(message_page(
             user,

@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod auth;
+pub mod billing;
 pub mod cameras;
 pub mod external;
 pub mod layout;

@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::pages::layout::page;
 
 /// Every purpose, in the order the page shows them.
-const PURPOSES: [Purpose; 9] = [
+const PURPOSES: [Purpose; 10] = [
     Purpose::Account,
     Purpose::Security,
     Purpose::Cameras,
@@ -24,6 +24,7 @@ const PURPOSES: [Purpose; 9] = [
     Purpose::Integrations,
     Purpose::Claims,
     Purpose::Rights,
+    Purpose::Billing,
 ];
 
 fn personal_classes(t: &Table) -> BTreeSet<DataClass> {

@@ -9,6 +9,7 @@
 
 use serde::Serialize;
 
+mod billing;
 mod cameras;
 mod events;
 mod identity;
@@ -76,6 +77,8 @@ pub enum Purpose {
     Rights,
     /// Learning which features are used, from people who agreed.
     Improvement,
+    /// Selling storage plans and collecting their payment.
+    Billing,
 }
 
 impl Purpose {
@@ -96,6 +99,7 @@ impl Purpose {
             Purpose::Improvement => {
                 "to learn which pages are used, only if you agreed and your browser does not ask us not to track"
             }
+            Purpose::Billing => "to sell you a storage plan and collect its payment",
         }
     }
 }
@@ -142,6 +146,8 @@ pub enum Recipient {
     WebhookReceiver,
     /// The MQTT broker the operator set up (e.g. the household's Home Assistant).
     MqttBroker,
+    /// The payment service that collects a plan's price.
+    PaymentProvider,
 }
 
 impl Recipient {
@@ -153,6 +159,7 @@ impl Recipient {
             Recipient::PushService => "your browser vendor's push service (the alert is encrypted for your browser; the service cannot read it)",
             Recipient::WebhookReceiver => "the web addresses you register as webhooks",
             Recipient::MqttBroker => "the MQTT broker the operator set up, such as the household's Home Assistant",
+            Recipient::PaymentProvider => "the payment service the operator set up, which is told an order's number, amount, currency and plan name, and nothing about you",
         }
     }
 }
@@ -216,6 +223,7 @@ pub fn tables() -> impl Iterator<Item = &'static Table> {
         .chain(cameras::TABLES)
         .chain(recordings::TABLES)
         .chain(events::TABLES)
+        .chain(billing::TABLES)
 }
 
 /// Every kind of blob.
