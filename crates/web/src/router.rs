@@ -326,6 +326,24 @@ pub fn router(state: AppState) -> Router {
             post(pages::billing::cancel_post),
         )
         .route("/orders/{number}/invoice", get(pages::billing::invoice_get))
+        .route("/support", get(pages::support::search_get))
+        .route("/support/accounts/{id}", get(pages::support::account_get))
+        .route(
+            "/support/accounts/{id}/unmask",
+            post(pages::support::unmask_post),
+        )
+        .route(
+            "/support/accounts/{id}/resend-verification",
+            post(pages::support::resend_post),
+        )
+        .route(
+            "/support/accounts/{id}/requests",
+            post(pages::support::request_post),
+        )
+        .route(
+            "/support/accounts/{id}/cameras/{camera}/network",
+            get(pages::support::network_get),
+        )
         .route("/admin/billing", get(pages::billing::admin_get))
         .route(
             "/admin/billing/plans",

@@ -287,3 +287,49 @@ async fn the_console_finds_an_account_by_order_or_contact_and_acts_for_the_perso
         .await;
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
 }
+
+// promise: E3
+#[tokio::test]
+async fn the_console_page_finds_shows_masked_and_unmasks_with_a_reason() {
+    let app = TestApp::spawn().await;
+    let erin = app.verified_person("erin", "erin@example.com").await;
+    let id = account_id(&erin).await;
+    let sam = app.person("sam_support", Role::Support).await;
+
+    let resp = sam.get("/support?q=erin%40example.com").await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let to = crate::helpers::location(&resp).to_string();
+    assert_eq!(to, format!("/support/accounts/{id}"));
+    let page = sam.text(&to).await;
+    assert!(page.contains("e***@example.com") && !page.contains("erin@example.com"));
+    crate::helpers::assert_no_inline_script("support console", &page);
+
+    // A reason too short is refused on the page; a real one unmasks.
+    let resp = sam
+        .submit_form(
+            &page,
+            &format!("{to}/unmask"),
+            &[("field", "contacts"), ("reason", "x")],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let page = sam.text(&to).await;
+    let resp = sam
+        .submit_form(
+            &page,
+            &format!("{to}/unmask"),
+            &[
+                ("field", "contacts"),
+                ("reason", "Caller 4412 asks where codes go"),
+            ],
+        )
+        .await;
+    let shown = resp.text().await.unwrap();
+    assert!(shown.contains("erin@example.com"), "{shown}");
+
+    // An unknown caller's address is not found; a user cannot open the console.
+    let resp = sam.get("/support?q=nobody%40example.com").await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    assert_eq!(erin.get("/support").await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(erin.get(&to).await.status(), StatusCode::FORBIDDEN);
+}

@@ -115,6 +115,7 @@ async fn account_page(
                     button type="submit" { "Change password" }
                 }
             }
+            (super::support::link(user))
             (super::second_factor::card(csrf, second_factor, codes_left, staff))
             @if external_label.is_some() || !external.is_empty() {
                 (super::external::card(external_label.as_deref(), &external, csrf))

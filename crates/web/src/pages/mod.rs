@@ -13,6 +13,7 @@ pub mod privacy;
 pub mod rights;
 pub mod second_factor;
 pub mod setup;
+pub mod support;
 pub mod unsubscribe;
 
 use axum::http::StatusCode;
