@@ -164,10 +164,10 @@ pub async fn run(opts: &Options, rep: &mut Reporter) -> anyhow::Result<()> {
             "the same request on a server whose recordings drop their audit entries, p99",
             p(&without, 0.99),
         )
-        .goal(Goal::ratio(
+        .goal(Goal::value(
             Op::Below,
-            1.5,
-            "ratio < 1.5 (goal derived here: the audit may not add half again to a playback)",
+            5.0,
+            "value < 5 ms (goal derived here: the audit must not make starting a playback noticeably slower)",
         ))
         .detail("requests_each", requests)
         .detail("p50_with_ms", p(&with, 0.5))
