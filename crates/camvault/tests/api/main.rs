@@ -8,6 +8,7 @@ mod helpers;
 mod ip_pages;
 mod live;
 
+mod access;
 mod accounts;
 mod audit;
 mod billing;

@@ -77,12 +77,14 @@ pub async fn complete(
     State(state): State<AppState>,
     client: Client,
     jar: CookieJar,
-    AppJson(req): AppJson<SecondFactorCode>,
+    body: Result<AppJson<SecondFactorCode>, ApiError>,
 ) -> ApiResult<Json<MeView>> {
+    // Without a session nothing about the body matters: 401 comes first.
     let token = jar
         .get(SESSION_COOKIE)
         .map(|c| c.value().to_string())
         .ok_or_else(ApiError::unauthenticated)?;
+    let AppJson(req) = body?;
     let who = state
         .accounts
         .complete_second_factor(&token, &req.code, &client.ip)
