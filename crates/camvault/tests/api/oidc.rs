@@ -50,10 +50,15 @@ async fn round_trip(
     (callback, answer)
 }
 
-async fn me(b: &reqwest::Client, app: &TestApp) -> Value {
-    let resp = b.get(app.url("/api/v1/me")).send().await.unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
+/// GET `path` in browser `b`; asserts 200 and returns the JSON.
+async fn get_json(b: &reqwest::Client, app: &TestApp, path: &str) -> Value {
+    let resp = b.get(app.url(path)).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK, "{path}");
     resp.json().await.unwrap()
+}
+
+async fn me(b: &reqwest::Client, app: &TestApp) -> Value {
+    get_json(b, app, "/api/v1/me").await
 }
 
 // promise: A3
@@ -94,14 +99,7 @@ async fn a_new_person_signs_in_through_the_provider_and_only_sub_and_verified_em
 
     // Kept: the subject and the verified email — and nothing of the name,
     // phone number, birth date or picture the provider also sent.
-    let linked: Value = b
-        .get(app.url("/api/v1/me/external-identities"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let linked = get_json(&b, &app, "/api/v1/me/external-identities").await;
     assert_eq!(linked.as_array().unwrap().len(), 1, "{linked}");
     assert_eq!(linked[0]["issuer"], provider.issuer.as_str());
     assert_eq!(linked[0]["subject"], "u-123");
@@ -308,14 +306,7 @@ async fn an_existing_account_links_the_provider_and_is_never_taken_over_by_email
     let eve = browser();
     let (_, answer) = round_trip(&app, &eve, "/auth/oidc/start").await;
     assert_eq!(answer.status(), StatusCode::SEE_OTHER);
-    let linked: Value = eve
-        .get(app.url("/api/v1/me/external-identities"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let linked = get_json(&eve, &app, "/api/v1/me/external-identities").await;
     assert_eq!(linked[0]["subject"], "p-eve");
     assert!(linked[0]["email"].is_null(), "{linked}");
     assert!(me(&eve, &app).await["username"]

@@ -49,6 +49,17 @@ async fn staff_only(state: &AppState, user: &PageUser) -> Option<Response> {
     None
 }
 
+/// A staff form's checks: its CSRF token, then the caller's role; the
+/// refusal page when they are not staff.
+async fn staff_form(
+    state: &AppState,
+    user: &PageUser,
+    csrf: &str,
+) -> Result<Option<Response>, ApiError> {
+    user.check_csrf(csrf)?;
+    Ok(staff_only(state, user).await)
+}
+
 /// The search box.
 #[derive(Debug, Deserialize)]
 pub struct SearchQuery {
@@ -191,8 +202,7 @@ pub async fn unmask_post(
     AppPath(id): AppPath<i64>,
     AppForm(f): AppForm<UnmaskForm>,
 ) -> Result<Response, ApiError> {
-    user.check_csrf(&f.csrf)?;
-    if let Some(refused) = staff_only(&state, &user).await {
+    if let Some(refused) = staff_form(&state, &user, &f.csrf).await? {
         return Ok(refused);
     }
     let result = state
@@ -221,8 +231,7 @@ pub async fn resend_post(
     AppPath(id): AppPath<i64>,
     AppForm(f): AppForm<CsrfOnly>,
 ) -> Result<Response, ApiError> {
-    user.check_csrf(&f.csrf)?;
-    if let Some(refused) = staff_only(&state, &user).await {
+    if let Some(refused) = staff_form(&state, &user, &f.csrf).await? {
         return Ok(refused);
     }
     let result = state
@@ -248,8 +257,7 @@ pub async fn request_post(
     AppPath(id): AppPath<i64>,
     AppForm(f): AppForm<RequestForm>,
 ) -> Result<Response, ApiError> {
-    user.check_csrf(&f.csrf)?;
-    if let Some(refused) = staff_only(&state, &user).await {
+    if let Some(refused) = staff_form(&state, &user, &f.csrf).await? {
         return Ok(refused);
     }
     let result = state
