@@ -28,6 +28,7 @@
 //! segments (through [`mux`]), reconnecting with back-off. Both speak RTSP
 //! through the `retina` crate and so need a tokio runtime.
 
+pub mod album;
 pub mod demo;
 pub mod fmp4;
 pub mod hls;
