@@ -106,6 +106,8 @@ pub struct Core {
     pub support: Arc<domain::privacy::support::SupportDesk>,
     /// Storage plans and orders.
     pub billing: Arc<Billing>,
+    /// The album.
+    pub album: Arc<domain::album::Album>,
     /// Sign-in through an OpenID Connect provider, when `oidc_issuer` is set.
     pub external_sign_in: Option<Arc<ExternalSignIn>>,
     /// The MQTT publisher, when `mqtt_url` is set and this is the server.
@@ -457,8 +459,18 @@ impl Core {
             },
         ));
         let external_sign_in = external_sign_in(config, &accounts)?;
+        let album = Arc::new(domain::album::Album::new(
+            shared.clone(),
+            shared.clone(),
+            recordings.clone(),
+            consents.clone(),
+            blobs.clone(),
+            deps.clock.clone(),
+            domain::album::AlbumConfig::default(),
+        ));
         Ok(Core {
             billing,
+            album,
             audit,
             breach,
             support,

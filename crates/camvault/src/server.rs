@@ -117,6 +117,7 @@ impl App {
             support: core.support.clone(),
             external_sign_in: core.external_sign_in.clone(),
             billing: core.billing.clone(),
+            album: core.album.clone(),
             settings: Arc::new(settings),
         });
         // Before the port opens, so no upload is in flight: a blob without

@@ -8,6 +8,7 @@
 //! always comes from a [`clock::Clock`], never from the wall clock directly.
 
 pub mod accounts;
+pub mod album;
 pub mod audit;
 pub mod billing;
 pub mod cameras;

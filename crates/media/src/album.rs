@@ -322,40 +322,58 @@ fn walk_mp4(bytes: &mut [u8], from: usize, to: usize, depth: u8) -> Result<bool,
     Ok(removed)
 }
 
+/// The latitude [`with_gps_exif`] writes, as its six little-endian u32s
+/// (48/1, 51/1, 2950/100: 48°51′29.50″).
+pub const SAMPLE_LATITUDE: [u32; 6] = [48, 1, 51, 1, 2950, 100];
+
+/// `jpeg` with the Exif block a phone writes for a photo taken at a place
+/// (IFD0 pointing at a GPS directory holding [`SAMPLE_LATITUDE`]) inserted
+/// after its start marker: for tests and demonstrations of C4.
+pub fn with_gps_exif(jpeg: &[u8]) -> Vec<u8> {
+    let mut tiff = Vec::new();
+    tiff.extend_from_slice(b"II*\0");
+    tiff.extend_from_slice(&8u32.to_le_bytes()); // IFD0 at 8
+    tiff.extend_from_slice(&1u16.to_le_bytes()); // one entry: the GPS pointer
+    tiff.extend_from_slice(&0x8825u16.to_le_bytes());
+    tiff.extend_from_slice(&4u16.to_le_bytes());
+    tiff.extend_from_slice(&1u32.to_le_bytes());
+    tiff.extend_from_slice(&26u32.to_le_bytes()); // GPS IFD at 26
+    tiff.extend_from_slice(&0u32.to_le_bytes()); // no next IFD
+    tiff.extend_from_slice(&1u16.to_le_bytes()); // one GPS entry
+    tiff.extend_from_slice(&2u16.to_le_bytes()); // GPSLatitude
+    tiff.extend_from_slice(&5u16.to_le_bytes()); // RATIONAL
+    tiff.extend_from_slice(&3u32.to_le_bytes());
+    tiff.extend_from_slice(&44u32.to_le_bytes()); // its values at 44
+    tiff.extend_from_slice(&0u32.to_le_bytes());
+    for v in SAMPLE_LATITUDE {
+        tiff.extend_from_slice(&v.to_le_bytes());
+    }
+    let mut app1 = b"Exif\0\0".to_vec();
+    app1.extend_from_slice(&tiff);
+    let mut out = jpeg[..2.min(jpeg.len())].to_vec();
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(&app1);
+    out.extend_from_slice(jpeg.get(2..).unwrap_or_default());
+    out
+}
+
+/// Whether `bytes` hold [`SAMPLE_LATITUDE`].
+pub fn holds_sample_latitude(bytes: &[u8]) -> bool {
+    let needle: Vec<u8> = SAMPLE_LATITUDE
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    bytes.windows(needle.len()).any(|w| w == needle.as_slice())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// A JPEG with an Exif segment whose IFD0 points at a GPS directory
-    /// holding a latitude (3 rationals, stored out of line).
+    /// A small JPEG with an Exif segment whose IFD0 points at a GPS directory.
     pub(crate) fn jpeg_with_gps() -> Vec<u8> {
-        let mut tiff = Vec::new();
-        tiff.extend_from_slice(b"II*\0");
-        tiff.extend_from_slice(&8u32.to_le_bytes()); // IFD0 at 8
-        tiff.extend_from_slice(&1u16.to_le_bytes()); // one entry
-        tiff.extend_from_slice(&0x8825u16.to_le_bytes());
-        tiff.extend_from_slice(&4u16.to_le_bytes());
-        tiff.extend_from_slice(&1u32.to_le_bytes());
-        tiff.extend_from_slice(&26u32.to_le_bytes()); // GPS IFD at 26
-        tiff.extend_from_slice(&0u32.to_le_bytes()); // no next IFD
-        assert_eq!(tiff.len(), 26);
-        tiff.extend_from_slice(&1u16.to_le_bytes()); // one GPS entry
-        tiff.extend_from_slice(&2u16.to_le_bytes()); // GPSLatitude
-        tiff.extend_from_slice(&5u16.to_le_bytes()); // RATIONAL
-        tiff.extend_from_slice(&3u32.to_le_bytes());
-        tiff.extend_from_slice(&44u32.to_le_bytes()); // values at 44
-        tiff.extend_from_slice(&0u32.to_le_bytes());
-        assert_eq!(tiff.len(), 44);
-        for v in [48u32, 1, 51, 1, 2950, 100] {
-            tiff.extend_from_slice(&v.to_le_bytes());
-        }
-        let mut app1 = b"Exif\0\0".to_vec();
-        app1.extend_from_slice(&tiff);
-        let mut out = vec![0xFF, 0xD8, 0xFF, 0xE1];
-        out.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
-        out.extend_from_slice(&app1);
-        out.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x02, 0x11, 0x22, 0xFF, 0xD9]);
-        out
+        with_gps_exif(&[0xFF, 0xD8, 0xFF, 0xDA, 0x00, 0x02, 0x11, 0x22, 0xFF, 0xD9])
     }
 
     #[test]
@@ -382,12 +400,8 @@ mod tests {
         let before = jpeg.clone();
         assert!(strip_location(AlbumKind::Jpeg, &mut jpeg).unwrap());
         assert_eq!(jpeg.len(), before.len());
-        let latitude: Vec<u8> = [48u32, 1, 51, 1]
-            .iter()
-            .flat_map(|v| v.to_le_bytes())
-            .collect();
-        assert!(before.windows(16).any(|w| w == latitude.as_slice()));
-        assert!(!jpeg.windows(16).any(|w| w == latitude.as_slice()));
+        assert!(holds_sample_latitude(&before));
+        assert!(!holds_sample_latitude(&jpeg));
         // Stripping again finds nothing; damage is an error, not a panic.
         assert!(!strip_location(AlbumKind::Jpeg, &mut jpeg).unwrap());
         let mut cut = before[..20].to_vec();

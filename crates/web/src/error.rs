@@ -102,6 +102,10 @@ impl From<domain::Error> for ApiError {
                 "external_identity_taken",
                 "that provider account is linked to a camvault account already",
             ),
+            E::Invalid {
+                field: "upload_offset",
+                ..
+            } => ApiError::new(StatusCode::CONFLICT, "upload_offset_mismatch", msg),
             E::Invalid { .. } => ApiError::new(StatusCode::BAD_REQUEST, "invalid_input", msg),
             E::WeakPassword(_) => ApiError::new(StatusCode::BAD_REQUEST, "weak_password", msg),
             E::Taken("username") => ApiError::new(StatusCode::CONFLICT, "username_taken", msg),

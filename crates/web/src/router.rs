@@ -10,8 +10,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::api::{
-    accounts, admin, billing, cameras, claims, device, events, health, ingest, live, openapi,
-    recordings, search, sessions, setup, sharing, tokens, webhooks,
+    accounts, admin, album, billing, cameras, claims, device, events, health, ingest, live,
+    openapi, recordings, search, sessions, setup, sharing, tokens, webhooks,
 };
 use crate::api::{
     breach, closures, consents, exports, external_identities, held, marketing, motion, push,
@@ -70,6 +70,20 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/me/external-identities",
             get(external_identities::list).delete(external_identities::unlink),
+        )
+        .route(
+            "/me/album",
+            post(album::add)
+                .get(album::list)
+                .layer(DefaultBodyLimit::max(album::BODY_LIMIT)),
+        )
+        .route("/me/album/{id}", get(album::get_one).delete(album::delete))
+        .route("/me/album/uploads", post(album::start_upload))
+        .route(
+            "/me/album/uploads/{id}",
+            get(album::upload_status)
+                .put(album::put_piece)
+                .layer(DefaultBodyLimit::max(album::BODY_LIMIT)),
         )
         .route("/plans", get(billing::offered))
         .route("/orders", post(billing::place))

@@ -52,6 +52,8 @@ pub struct AppState {
     pub support: Arc<domain::privacy::support::SupportDesk>,
     /// Storage plans and orders.
     pub billing: Arc<domain::billing::Billing>,
+    /// The album.
+    pub album: Arc<domain::album::Album>,
     /// Sign-in through an external OpenID Connect provider, when set up.
     pub external_sign_in: Option<Arc<domain::accounts::external::ExternalSignIn>>,
     /// HTTP-level settings.

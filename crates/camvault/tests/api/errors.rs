@@ -136,3 +136,23 @@ async fn a_path_id_that_is_not_a_number_is_400_in_the_error_format() {
         assert_error(resp, StatusCode::BAD_REQUEST, "invalid_path").await;
     }
 }
+
+#[tokio::test]
+async fn text_with_nul_characters_is_never_a_server_error_on_any_database() {
+    let app = TestApp::spawn().await;
+    for (path, body) in [
+        ("/api/v1/login-codes", json!({"contact": "a\u{0}b"})),
+        (
+            "/api/v1/sessions",
+            json!({"login": "x\u{0}", "password": "y"}),
+        ),
+    ] {
+        let resp = app.post(path, body).await;
+        // The answer a wrong name gets (202, 401): never a server error.
+        let status = resp.status();
+        assert!(
+            status.is_success() || status.is_client_error(),
+            "{path}: {status}"
+        );
+    }
+}

@@ -10,6 +10,7 @@ mod live;
 
 mod access;
 mod accounts;
+mod album;
 mod audit;
 mod billing;
 mod breach;

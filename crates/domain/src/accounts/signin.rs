@@ -21,8 +21,17 @@ pub(super) struct Keys {
 
 impl Keys {
     pub(super) fn new(login: &str, ip: &str) -> Self {
+        // Control characters name no account; they would only make keys
+        // that some databases refuse to store.
+        let login: String = login
+            .trim()
+            .to_lowercase()
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(320)
+            .collect();
         Keys {
-            login: format!("login:{}", login.trim().to_lowercase()),
+            login: format!("login:{login}"),
             ip: format!("ip:{ip}"),
         }
     }

@@ -120,7 +120,8 @@ impl ClosureStore for SqlStore {
                  UNION ALL SELECT snapshot_key FROM events \
                    WHERE account_id = $1 AND snapshot_key IS NOT NULL \
                  UNION ALL SELECT evidence_key FROM ownership_claims \
-                   WHERE claimant_id = $1 AND evidence_key IS NOT NULL")
+                   WHERE claimant_id = $1 AND evidence_key IS NOT NULL \
+                 UNION ALL SELECT blob_key FROM album_items WHERE account_id = $1")
             .bind(account.0)
             .fetch_all(p)
             .await

@@ -1,6 +1,7 @@
 //! The SQL store: connection, migrations and error mapping.
 
 mod accounts;
+mod album;
 mod audit;
 mod billing;
 mod breach;
@@ -170,7 +171,13 @@ impl IdentityStore for SqlStore {
 
 /// Maps a backend error; never includes bound values, so no personal data.
 pub(crate) fn storage(e: impl std::fmt::Display) -> Error {
-    Error::Storage(e.to_string())
+    let text = e.to_string();
+    // PostgreSQL refuses NUL in text (SQLite stores it): whatever input
+    // carried one is bad input, not a server fault.
+    if text.contains("invalid byte sequence for encoding") {
+        return Error::invalid("text", "must not contain NUL characters");
+    }
+    Error::Storage(text)
 }
 
 /// Maps a unique-constraint violation to `Taken(what)`, anything else to storage.

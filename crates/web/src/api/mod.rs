@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod album;
 pub mod billing;
 pub mod breach;
 pub mod cameras;

@@ -8,8 +8,8 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    accounts, admin, billing, cameras, claims, device, events, health, ingest, live, recordings,
-    search, sessions, setup, sharing, tokens, webhooks,
+    accounts, admin, album, billing, cameras, claims, device, events, health, ingest, live,
+    recordings, search, sessions, setup, sharing, tokens, webhooks,
 };
 use super::{
     breach, closures, consents, exports, external_identities, held, marketing, motion, push,
@@ -36,6 +36,8 @@ use crate::pages::layout;
         second_factor::complete, second_factor::status, second_factor::begin,
         second_factor::confirm, second_factor::remove,
         external_identities::list, external_identities::unlink,
+        album::add, album::list, album::get_one, album::delete, album::start_upload,
+        album::upload_status, album::put_piece,
         billing::offered, billing::place, billing::mine, billing::cancel, billing::my_plan,
         billing::webhook, billing::all_plans, billing::create_plan, billing::set_offered,
         billing::all_orders, billing::mark_paid, billing::refund, billing::flags,
@@ -81,6 +83,7 @@ use crate::pages::layout;
         (name = "recordings", description = "Timeline, playback, download and the access log"),
         (name = "health", description = "Liveness and readiness"),
         (name = "billing", description = "Storage plans, orders, payment and invoices"),
+        (name = "album", description = "Photos and clips uploaded from the phone or browser, whole or in pieces"),
     )
 )]
 pub struct ApiDoc;

@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::pages::layout::page;
 
 /// Every purpose, in the order the page shows them.
-const PURPOSES: [Purpose; 10] = [
+const PURPOSES: [Purpose; 11] = [
     Purpose::Account,
     Purpose::Security,
     Purpose::Cameras,
@@ -25,6 +25,7 @@ const PURPOSES: [Purpose; 10] = [
     Purpose::Claims,
     Purpose::Rights,
     Purpose::Billing,
+    Purpose::Album,
 ];
 
 fn personal_classes(t: &Table) -> BTreeSet<DataClass> {

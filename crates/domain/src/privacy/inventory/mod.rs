@@ -9,6 +9,7 @@
 
 use serde::Serialize;
 
+mod album;
 mod billing;
 mod cameras;
 mod events;
@@ -79,6 +80,8 @@ pub enum Purpose {
     Improvement,
     /// Selling storage plans and collecting their payment.
     Billing,
+    /// Keeping the photos and clips people upload to their album.
+    Album,
 }
 
 impl Purpose {
@@ -100,6 +103,7 @@ impl Purpose {
                 "to learn which pages are used, only if you agreed and your browser does not ask us not to track"
             }
             Purpose::Billing => "to sell you a storage plan and collect its payment",
+            Purpose::Album => "to keep the photos and clips you upload to your album",
         }
     }
 }
@@ -224,6 +228,7 @@ pub fn tables() -> impl Iterator<Item = &'static Table> {
         .chain(recordings::TABLES)
         .chain(events::TABLES)
         .chain(billing::TABLES)
+        .chain(album::TABLES)
 }
 
 /// Every kind of blob.

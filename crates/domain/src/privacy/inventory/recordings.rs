@@ -2,7 +2,7 @@
 
 use super::DataClass::{Content, Identity, Media, Technical};
 use super::LegalBasis::{Contract, LegalObligation};
-use super::Purpose::{Alerts, Claims, Recording, Rights};
+use super::Purpose::{Album, Alerts, Claims, Recording, Rights};
 use super::{col, BlobKind, Table};
 
 /// How long recordings are kept, in the words every media row and blob uses.
@@ -102,6 +102,24 @@ pub(super) const TABLES: &[Table] = &[
 ];
 
 pub(super) const BLOBS: &[BlobKind] = &[
+    BlobKind {
+        prefix: "album/",
+        holds: "the photos and clips you upload to your album, each encrypted under your account key; where one was taken is kept only while you consent to location tags",
+        class: Media,
+        purpose: Album,
+        basis: Contract,
+        retention: "until you delete it, or the account is erased",
+        recipients: &[],
+    },
+    BlobKind {
+        prefix: "album-uploads/",
+        holds: "the pieces of a large album upload under way, each encrypted under your account key",
+        class: Media,
+        purpose: Album,
+        basis: Contract,
+        retention: "until the upload completes",
+        recipients: &[],
+    },
     BlobKind {
         prefix: "media/",
         holds: "recorded video and audio (and each stream's set-up), each file encrypted with its own key",

@@ -1,0 +1,241 @@
+//! The album (C5): photos and short clips people upload from the phone or
+//! browser, stored encrypted like camera media, listed, downloaded and
+//! deleted. Where a file was taken is kept only while the person consents
+//! to location tags; otherwise it is removed before the file is sealed
+//! (C4), and a HEIC photo, whose location cannot be removed here, is
+//! refused without that consent.
+//!
+//! Files are sealed with a fresh data key wrapped by the account key, so
+//! erasing the account's key (crypto-shredding) makes them unreadable with
+//! its camera video. Large files come in pieces ([`uploads`]): each piece
+//! is sealed as it arrives, and a piece sent at the wrong offset is refused
+//! without touching what was received.
+
+pub mod uploads;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use media::album::{self, AlbumError, AlbumKind};
+
+use crate::clock::{Clock, Timestamp};
+use crate::ids::AccountId;
+use crate::ports::BlobStore;
+use crate::privacy::consent::Consents;
+use crate::recordings::Recordings;
+use crate::{Error, Result};
+
+/// The consent purpose that keeps location tags in media.
+pub const LOCATION_TAGS: &str = "location_tags";
+
+/// Limits of the album.
+#[derive(Debug, Clone)]
+pub struct AlbumConfig {
+    /// Largest photo, bytes.
+    pub max_photo_bytes: u64,
+    /// Largest clip, bytes.
+    pub max_clip_bytes: u64,
+}
+
+impl Default for AlbumConfig {
+    fn default() -> Self {
+        AlbumConfig {
+            max_photo_bytes: 50 * 1024 * 1024,
+            max_clip_bytes: 2 * 1024 * 1024 * 1024,
+        }
+    }
+}
+
+/// One stored photo or clip.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlbumItem {
+    /// Id.
+    pub id: i64,
+    /// Whose.
+    pub account_id: AccountId,
+    /// Its media type (`image/jpeg`, `image/png`, `image/heic`, `video/mp4`).
+    pub media_type: String,
+    /// The file name it was uploaded with, if any.
+    pub name: Option<String>,
+    /// Plaintext size.
+    pub bytes: i64,
+    /// Where the sealed file is.
+    pub blob_key: String,
+    /// Whether the place it was taken was kept (with consent).
+    pub location_kept: bool,
+    /// Uploaded.
+    pub created_at: Timestamp,
+}
+
+/// Album rows.
+#[async_trait]
+pub trait AlbumStore: Send + Sync {
+    /// Stores an item's row; its id.
+    async fn insert_album_item(&self, item: &AlbumItem) -> Result<i64>;
+    /// An account's items, newest first.
+    async fn album_items(&self, account: AccountId) -> Result<Vec<AlbumItem>>;
+    /// One item of an account.
+    async fn album_item(&self, account: AccountId, id: i64) -> Result<Option<AlbumItem>>;
+    /// Deletes one item's row; false when there was none.
+    async fn delete_album_item(&self, account: AccountId, id: i64) -> Result<bool>;
+}
+
+/// The album service.
+pub struct Album {
+    store: Arc<dyn AlbumStore>,
+    uploads: Arc<dyn uploads::UploadStore>,
+    recordings: Arc<Recordings>,
+    consents: Arc<Consents>,
+    blobs: Arc<dyn BlobStore>,
+    clock: Arc<dyn Clock>,
+    config: AlbumConfig,
+}
+
+fn invalid_media(e: AlbumError) -> Error {
+    match e {
+        AlbumError::Unremovable(_) => Error::InvalidMedia(format!(
+            "{e}; turn on location tags in the privacy center to keep it as it is"
+        )),
+        _ => Error::InvalidMedia(e.to_string()),
+    }
+}
+
+/// The key id written in album blobs: they are sealed under the account key.
+const ACCOUNT_KEY: &str = "account";
+
+impl Album {
+    /// Wires the album.
+    pub fn new(
+        store: Arc<dyn AlbumStore>,
+        uploads: Arc<dyn uploads::UploadStore>,
+        recordings: Arc<Recordings>,
+        consents: Arc<Consents>,
+        blobs: Arc<dyn BlobStore>,
+        clock: Arc<dyn Clock>,
+        config: AlbumConfig,
+    ) -> Self {
+        Album {
+            store,
+            uploads,
+            recordings,
+            consents,
+            blobs,
+            clock,
+            config,
+        }
+    }
+
+    /// The largest file of the kind `media_type` claims.
+    fn limit(&self, media_type: &str) -> u64 {
+        if media_type.trim().to_ascii_lowercase().starts_with("video/") {
+            self.config.max_clip_bytes
+        } else {
+            self.config.max_photo_bytes
+        }
+    }
+
+    fn check_size(&self, media_type: &str, size: u64) -> Result<()> {
+        if size == 0 {
+            return Err(Error::invalid("body", "the file is empty"));
+        }
+        let limit = self.limit(media_type);
+        if size > limit {
+            return Err(Error::TooLarge {
+                what: "album file",
+                limit: limit as usize,
+            });
+        }
+        Ok(())
+    }
+
+    /// Adds a whole file: checked to be what it claims, its location removed
+    /// unless the person consents, sealed, then stored.
+    pub async fn add(
+        &self,
+        who: AccountId,
+        media_type: &str,
+        name: Option<&str>,
+        mut bytes: Vec<u8>,
+    ) -> Result<AlbumItem> {
+        self.check_size(media_type, bytes.len() as u64)?;
+        let kind: AlbumKind = album::check(&bytes, media_type).map_err(invalid_media)?;
+        let keep = self.consents.allows(who, LOCATION_TAGS).await?;
+        if !keep {
+            album::strip_location(kind, &mut bytes).map_err(invalid_media)?;
+        }
+        let name = name
+            .map(|n| n.trim().chars().take(200).collect::<String>())
+            .filter(|n| !n.is_empty());
+        let size = bytes.len() as i64;
+        let key = self.recordings.keys().account_key(who).await?;
+        let sealed = crypto::blob::seal_blob_owned(
+            &key,
+            ACCOUNT_KEY,
+            crypto::blob::DEFAULT_CHUNK_LOG2,
+            bytes,
+        )
+        .map_err(|e| Error::Storage(e.to_string()))?;
+        let blob_key = format!(
+            "{}album/{}.cvb",
+            self.recordings.blob_prefix(who).await?,
+            uuid::Uuid::new_v4().simple()
+        );
+        // Blob first, row after: a crash between leaves a blob without a
+        // row, never a row without its file.
+        self.blobs.put(&blob_key, sealed).await?;
+        let mut item = AlbumItem {
+            id: 0,
+            account_id: who,
+            media_type: kind.media_type().to_string(),
+            name,
+            bytes: size,
+            blob_key: blob_key.clone(),
+            location_kept: keep,
+            created_at: self.clock.now(),
+        };
+        match self.store.insert_album_item(&item).await {
+            Ok(id) => item.id = id,
+            Err(e) => {
+                self.blobs.delete(&blob_key).await?;
+                return Err(e);
+            }
+        }
+        tracing::info!(account = %who, item = item.id, bytes = size, "album item added");
+        Ok(item)
+    }
+
+    /// The person's items, newest first.
+    pub async fn list(&self, who: AccountId) -> Result<Vec<AlbumItem>> {
+        self.store.album_items(who).await
+    }
+
+    /// One item and its file, decrypted.
+    pub async fn get(&self, who: AccountId, id: i64) -> Result<(AlbumItem, Vec<u8>)> {
+        let item = self
+            .store
+            .album_item(who, id)
+            .await?
+            .ok_or(Error::NotFound("album item"))?;
+        let sealed = self
+            .blobs
+            .get(&item.blob_key)
+            .await?
+            .ok_or(Error::NotFound("album file"))?;
+        let key = self.recordings.keys().account_key(who).await?;
+        let plain = crypto::blob::open_blob_owned(&key, sealed)
+            .map_err(|e| Error::Storage(format!("album file does not open: {e}")))?;
+        Ok((item, plain))
+    }
+
+    /// Deletes an item: its file first, so no photo outlives its row.
+    pub async fn delete(&self, who: AccountId, id: i64) -> Result<()> {
+        let item = self
+            .store
+            .album_item(who, id)
+            .await?
+            .ok_or(Error::NotFound("album item"))?;
+        self.blobs.delete(&item.blob_key).await?;
+        self.store.delete_album_item(who, id).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,247 @@
+//! The album (C5, C4): photos and clips uploaded whole or in pieces,
+//! listed, downloaded and deleted by their owner.
+
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use domain::album::uploads::{Piece, Upload};
+use domain::album::AlbumItem;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{AppJson, AppPath, AppQuery, CurrentUser};
+use crate::state::AppState;
+use crate::time_fmt::rfc3339;
+
+/// Largest body of a whole upload or one piece; bigger files come in pieces.
+pub const BODY_LIMIT: usize = 64 * 1024 * 1024;
+
+/// A photo or clip.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlbumItemView {
+    /// Id.
+    pub id: i64,
+    /// `image/jpeg`, `image/png`, `image/heic` or `video/mp4`.
+    pub media_type: String,
+    /// The file name it came with.
+    pub name: Option<String>,
+    /// Size in bytes.
+    pub bytes: i64,
+    /// Whether where it was taken was kept (only with the location-tags consent).
+    pub location_kept: bool,
+    /// Uploaded (RFC 3339).
+    pub created_at: String,
+}
+
+impl From<&AlbumItem> for AlbumItemView {
+    fn from(i: &AlbumItem) -> Self {
+        AlbumItemView {
+            id: i.id,
+            media_type: i.media_type.clone(),
+            name: i.name.clone(),
+            bytes: i.bytes,
+            location_kept: i.location_kept,
+            created_at: rfc3339(i.created_at),
+        }
+    }
+}
+
+fn content_type(headers: &HeaderMap) -> Result<String, ApiError> {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the file with its Content-Type (image/jpeg, image/png, image/heic or video/mp4)",
+            )
+        })
+}
+
+/// A file name to keep with the upload.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct NameQuery {
+    /// The file's name, up to 200 characters.
+    pub name: Option<String>,
+}
+
+/// Adds a photo or clip sent whole (up to 64 MiB; larger ones in pieces).
+#[utoipa::path(post, path = "/api/v1/me/album", tag = "album", params(NameQuery),
+    request_body(content = Vec<u8>, content_type = "image/jpeg"),
+    responses((status = 201, body = AlbumItemView), (status = 400, body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 413, body = ErrorBody),
+              (status = 415, body = ErrorBody),
+              (status = 422, description = "invalid_media: not what its type says, or a location that cannot be removed", body = ErrorBody)))]
+pub async fn add(
+    State(state): State<AppState>,
+    CurrentUser(who): CurrentUser,
+    headers: HeaderMap,
+    AppQuery(q): AppQuery<NameQuery>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<(StatusCode, Json<AlbumItemView>)> {
+    let media_type = content_type(&headers)?;
+    let body = body?;
+    let item = state
+        .album
+        .add(
+            who.account.id,
+            &media_type,
+            q.name.as_deref(),
+            body.to_vec(),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(AlbumItemView::from(&item))))
+}
+
+/// The caller's album, newest first.
+#[utoipa::path(get, path = "/api/v1/me/album", tag = "album",
+    responses((status = 200, body = [AlbumItemView]), (status = 401, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    CurrentUser(who): CurrentUser,
+) -> ApiResult<Json<Vec<AlbumItemView>>> {
+    let items = state.album.list(who.account.id).await?;
+    Ok(Json(items.iter().map(AlbumItemView::from).collect()))
+}
+
+/// One photo or clip, decrypted.
+#[utoipa::path(get, path = "/api/v1/me/album/{id}", tag = "album",
+    params(("id" = i64, Path, description = "item id")),
+    responses((status = 200, description = "the file, with its media type"),
+              (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_one(
+    State(state): State<AppState>,
+    CurrentUser(who): CurrentUser,
+    AppPath(id): AppPath<i64>,
+) -> ApiResult<Response> {
+    let (item, bytes) = state.album.get(who.account.id, id).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, item.media_type.clone()),
+            (header::CACHE_CONTROL, "private, no-store".to_string()),
+        ],
+        Body::from(bytes),
+    )
+        .into_response())
+}
+
+/// Deletes a photo or clip.
+#[utoipa::path(delete, path = "/api/v1/me/album/{id}", tag = "album",
+    params(("id" = i64, Path, description = "item id")),
+    responses((status = 204, description = "deleted"), (status = 401, body = ErrorBody),
+              (status = 404, body = ErrorBody)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    CurrentUser(who): CurrentUser,
+    AppPath(id): AppPath<i64>,
+) -> ApiResult<StatusCode> {
+    state.album.delete(who.account.id, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A large file to send in pieces.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UploadRequest {
+    /// Its media type.
+    pub media_type: String,
+    /// Its size in bytes.
+    pub size: i64,
+    /// Its name.
+    pub name: Option<String>,
+}
+
+/// An upload under way; `item` once the last piece arrived.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UploadView {
+    /// Upload id.
+    pub id: String,
+    /// The whole file's size.
+    pub size: i64,
+    /// Bytes received: where the next piece starts.
+    pub offset: i64,
+    /// The stored photo or clip, when complete.
+    pub item: Option<AlbumItemView>,
+}
+
+fn upload_view(u: &Upload, item: Option<AlbumItemView>) -> UploadView {
+    UploadView {
+        id: u.id.clone(),
+        size: u.size,
+        offset: u.received,
+        item,
+    }
+}
+
+/// Starts an upload in pieces.
+#[utoipa::path(post, path = "/api/v1/me/album/uploads", tag = "album", request_body = UploadRequest,
+    responses((status = 201, body = UploadView), (status = 400, body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 413, body = ErrorBody)))]
+pub async fn start_upload(
+    State(state): State<AppState>,
+    CurrentUser(who): CurrentUser,
+    AppJson(r): AppJson<UploadRequest>,
+) -> ApiResult<(StatusCode, Json<UploadView>)> {
+    let upload = state
+        .album
+        .start_upload(who.account.id, &r.media_type, r.name.as_deref(), r.size)
+        .await?;
+    Ok((StatusCode::CREATED, Json(upload_view(&upload, None))))
+}
+
+/// Where an upload stands (to resume after a dropped connection).
+#[utoipa::path(get, path = "/api/v1/me/album/uploads/{id}", tag = "album",
+    params(("id" = String, Path, description = "upload id")),
+    responses((status = 200, body = UploadView), (status = 401, body = ErrorBody),
+              (status = 404, body = ErrorBody)))]
+pub async fn upload_status(
+    State(state): State<AppState>,
+    CurrentUser(who): CurrentUser,
+    AppPath(id): AppPath<String>,
+) -> ApiResult<Json<UploadView>> {
+    let upload = state.album.upload(who.account.id, &id).await?;
+    Ok(Json(upload_view(&upload, None)))
+}
+
+/// Where a piece starts.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct PieceQuery {
+    /// Must equal the upload's current offset.
+    pub offset: i64,
+}
+
+/// Sends the piece that starts at `offset`; the last one completes the file.
+#[utoipa::path(put, path = "/api/v1/me/album/uploads/{id}", tag = "album",
+    params(("id" = String, Path, description = "upload id"), PieceQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 200, body = UploadView), (status = 400, body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, description = "upload_offset_mismatch: send from the upload's offset", body = ErrorBody),
+              (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn put_piece(
+    State(state): State<AppState>,
+    CurrentUser(who): CurrentUser,
+    AppPath(id): AppPath<String>,
+    AppQuery(q): AppQuery<PieceQuery>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<UploadView>> {
+    let body = body?;
+    let piece = state
+        .album
+        .put_piece(who.account.id, &id, q.offset, body.to_vec())
+        .await?;
+    Ok(Json(match piece {
+        Piece::Partial(u) => upload_view(&u, None),
+        Piece::Complete(item) => UploadView {
+            id,
+            size: item.bytes,
+            offset: item.bytes,
+            item: Some(AlbumItemView::from(item.as_ref())),
+        },
+    }))
+}
