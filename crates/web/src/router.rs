@@ -37,6 +37,7 @@ const STYLE_CSS: &str = include_str!("../assets/style.css");
 const PLAYER_JS: &str = include_str!("../assets/player.js");
 const PUSH_JS: &str = include_str!("../assets/push.js");
 const FEED_JS: &str = include_str!("../assets/feed.js");
+const ALBUM_JS: &str = include_str!("../assets/album.js");
 const SERVICE_WORKER_JS: &str = include_str!("../assets/sw.js");
 const HLS_JS: &str = include_str!("../assets/vendor/hls.js/hls.light.min.js");
 const HLS_LICENSE: &str = include_str!("../assets/vendor/hls.js/LICENSE");
@@ -331,6 +332,14 @@ pub fn router(state: AppState) -> Router {
             "/account/external/unlink",
             post(pages::external::unlink_post),
         )
+        .route("/album", get(pages::album::album_get))
+        .route(
+            "/album/upload",
+            post(pages::album::upload_post)
+                .layer(DefaultBodyLimit::max(crate::api::album::BODY_LIMIT)),
+        )
+        .route("/album/{id}", get(pages::album::item_get))
+        .route("/album/{id}/delete", post(pages::album::delete_post))
         .route("/plans", get(pages::billing::plans_get))
         .route("/plans/order", post(pages::billing::order_post))
         .route("/account/orders", get(pages::billing::orders_get))
@@ -401,6 +410,7 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/player.js", get(|| script(PLAYER_JS)))
         .route("/assets/push.js", get(|| script(PUSH_JS)))
         .route("/assets/feed.js", get(|| script(FEED_JS)))
+        .route("/assets/album.js", get(|| script(ALBUM_JS)))
         .route("/sw.js", get(service_worker))
         .route("/assets/vendor/hls.light.min.js", get(|| script(HLS_JS)))
         .route(

@@ -203,3 +203,47 @@ async fn a_large_file_comes_in_pieces_and_resumes_after_a_dropped_connection() {
     let resp = ann.get(&format!("/api/v1/me/album/uploads/{id}")).await;
     assert_error(resp, StatusCode::NOT_FOUND, "not_found").await;
 }
+
+// promise: C5
+#[tokio::test]
+async fn the_album_pages_upload_without_script_show_view_and_delete() {
+    let app = TestApp::spawn().await;
+    let ann = app.verified_person("ann", "ann@example.com").await;
+    let page = ann.text("/album").await;
+    assert!(page.contains("Nothing here yet."));
+    crate::helpers::assert_no_inline_script("album", &page);
+    let csrf = crate::helpers::csrf_in(&page);
+    let form = reqwest::multipart::Form::new().text("csrf", csrf).part(
+        "file",
+        reqwest::multipart::Part::bytes(photo())
+            .file_name("beach.jpg")
+            .mime_str("image/jpeg")
+            .unwrap(),
+    );
+    let resp = ann
+        .client
+        .post(format!("{}/album/upload", ann.base))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let list: Vec<Value> = ann.get("/api/v1/me/album").await.json().await.unwrap();
+    let id = list[0]["id"].as_i64().unwrap();
+    assert_eq!(list[0]["name"], "beach.jpg");
+    let page = ann.text("/album").await;
+    assert!(
+        page.contains(&format!("src=\"/api/v1/me/album/{id}\"")),
+        "{page}"
+    );
+    let viewer = ann.text(&format!("/album/{id}")).await;
+    assert!(viewer.contains("beach.jpg") && viewer.contains("Download"));
+    let resp = ann
+        .submit_form(&viewer, &format!("/album/{id}/delete"), &[])
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        ann.get(&format!("/album/{id}")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+}

@@ -76,6 +76,7 @@ async fn account_page(
                 p #plan-link { "Storage: "
                     @match &plan { Some(name) => { "plan " strong { (name) } } None => { "free tier" } }
                     " · " a href="/plans" { "Plans" } " · " a href="/account/orders" { "Orders and invoices" }
+                    " · " a href="/album" { "Album" }
                     @if profile.account.role == domain::ports::Role::Admin { " · " a href="/admin/billing" { "Billing (admin)" } } }
             }
             section.card {

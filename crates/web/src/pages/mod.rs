@@ -3,6 +3,7 @@
 //! JSON API.
 
 pub mod account;
+pub mod album;
 pub mod auth;
 pub mod billing;
 pub mod cameras;
