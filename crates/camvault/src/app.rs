@@ -377,6 +377,15 @@ impl Core {
             },
         ));
         let events = Arc::new(events);
+        let album = Arc::new(domain::album::Album::new(
+            shared.clone(),
+            shared.clone(),
+            recordings.clone(),
+            consents.clone(),
+            blobs.clone(),
+            deps.clock.clone(),
+            domain::album::AlbumConfig::default(),
+        ));
         let exports = Arc::new(Exports::new(
             ExportsDeps {
                 store: shared.clone(),
@@ -388,6 +397,7 @@ impl Core {
                 events: events.clone(),
                 consents: consents.clone(),
                 requests: requests.clone(),
+                album: album.clone(),
                 clock: deps.clock.clone(),
             },
             ExportsConfig {
@@ -459,15 +469,6 @@ impl Core {
             },
         ));
         let external_sign_in = external_sign_in(config, &accounts)?;
-        let album = Arc::new(domain::album::Album::new(
-            shared.clone(),
-            shared.clone(),
-            recordings.clone(),
-            consents.clone(),
-            blobs.clone(),
-            deps.clock.clone(),
-            domain::album::AlbumConfig::default(),
-        ));
         Ok(Core {
             billing,
             album,

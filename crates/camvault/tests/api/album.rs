@@ -247,3 +247,40 @@ async fn the_album_pages_upload_without_script_show_view_and_delete() {
         StatusCode::NOT_FOUND
     );
 }
+
+// promise: C5
+#[tokio::test]
+async fn the_album_is_in_the_data_export_as_stored() {
+    use std::io::Read;
+    let app = TestApp::spawn().await;
+    let ann = app.verified_person("ann", "ann@example.com").await;
+    let item: Value = upload(&ann, "image/jpeg", photo())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = item["id"].as_i64().unwrap();
+    let stored = ann.bytes(&format!("/api/v1/me/album/{id}")).await;
+
+    let export = crate::exports::ready_export(&ann).await;
+    let zip = ann.bytes(export["download_url"].as_str().unwrap()).await;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
+    let mut file = Vec::new();
+    archive
+        .by_name(&format!("album/{id}.jpg"))
+        .unwrap()
+        .read_to_end(&mut file)
+        .unwrap();
+    assert_eq!(file, stored, "the export holds the photo as stored");
+    assert!(!holds_sample_latitude(&file));
+    let mut manifest = Vec::new();
+    archive
+        .by_name("manifest.json")
+        .unwrap()
+        .read_to_end(&mut manifest)
+        .unwrap();
+    let manifest: Value = serde_json::from_slice(&manifest).unwrap();
+    assert_eq!(manifest["album"][0]["path"], format!("album/{id}.jpg"));
+    assert_eq!(manifest["album"][0]["name"], "IMG_0001.JPG");
+    assert_eq!(manifest["album"][0]["location_kept"], false);
+}

@@ -27,7 +27,7 @@ const PREFETCH: usize = 3;
 /// Access-log entries exported at most (the log keeps fewer).
 const ACCESS_LOG_MAX: i64 = 100_000;
 
-type Zip = ZipWriter<zip::write::StreamWriter<Buffer>>;
+pub(super) type Zip = ZipWriter<zip::write::StreamWriter<Buffer>>;
 
 /// What the job wrote.
 pub(super) struct Written {
@@ -36,7 +36,7 @@ pub(super) struct Written {
     pub media_files: u64,
 }
 
-fn zip_err(e: impl std::fmt::Display) -> Error {
+pub(super) fn zip_err(e: impl std::fmt::Display) -> Error {
     Error::Storage(format!("writing the export archive: {e}"))
 }
 
@@ -45,7 +45,7 @@ fn json_options() -> SimpleFileOptions {
 }
 
 /// Video and JPEG do not compress; a file may pass 4 GiB.
-fn media_options() -> SimpleFileOptions {
+pub(super) fn media_options() -> SimpleFileOptions {
     SimpleFileOptions::default()
         .compression_method(CompressionMethod::Stored)
         .large_file(true)
@@ -103,6 +103,7 @@ pub(super) async fn write(
     out.drain(false).await?;
     events(deps, who, &mut zip, &mut out).await?;
     let snapshots = snapshots(deps, who, &mut zip, &mut out).await?;
+    let album = super::album_files::write(deps, who, &mut zip, &mut out).await?;
     let media = media(deps, who, &mut zip, &mut out).await?;
     let media_files = media.len() as u64;
     let manifest = schema::Manifest {
@@ -112,6 +113,7 @@ pub(super) async fn write(
         created_at: time(deps.clock.now()),
         media,
         snapshots,
+        album,
     };
     put_json(&mut zip, "manifest.json", &manifest)?;
     zip.finish().map_err(zip_err)?;

@@ -9,6 +9,7 @@
 //! the account key voids any export left behind. The download decrypts
 //! the parts in order as it streams them.
 
+mod album_files;
 mod archive;
 pub mod parts;
 pub mod schema;
@@ -178,6 +179,8 @@ pub struct ExportsDeps {
     pub consents: Arc<Consents>,
     /// Rights requests.
     pub requests: Arc<Requests>,
+    /// The album's photos and clips.
+    pub album: Arc<crate::album::Album>,
     /// Time.
     pub clock: Arc<dyn Clock>,
 }

@@ -283,6 +283,23 @@ pub struct Manifest {
     pub media: Vec<MediaEntry>,
     /// Every snapshot file.
     pub snapshots: Vec<SnapshotEntry>,
+    /// Every album photo and clip.
+    pub album: Vec<AlbumEntry>,
+}
+
+/// One photo or clip of the album.
+#[derive(Debug, Serialize)]
+pub struct AlbumEntry {
+    /// Path in the archive.
+    pub path: String,
+    /// The name it was uploaded with.
+    pub name: Option<String>,
+    /// Its media type.
+    pub media_type: String,
+    /// Whether where it was taken was kept (with consent).
+    pub location_kept: bool,
+    /// Uploaded.
+    pub uploaded_at: String,
 }
 
 /// One video file: a stretch of continuous recording.
