@@ -322,6 +322,35 @@ fn walk_mp4(bytes: &mut [u8], from: usize, to: usize, depth: u8) -> Result<bool,
     Ok(removed)
 }
 
+/// Longest side of a thumbnail, pixels.
+pub const THUMBNAIL_SIDE: u32 = 320;
+
+/// A JPEG thumbnail of a JPEG or PNG photo, at most [`THUMBNAIL_SIDE`]
+/// pixels on its longest side; None for clips, HEIC and pictures that do
+/// not decode. Made from pixels only, so it carries no metadata at all.
+pub fn thumbnail(kind: AlbumKind, bytes: &[u8]) -> Option<Vec<u8>> {
+    let format = match kind {
+        AlbumKind::Jpeg => image::ImageFormat::Jpeg,
+        AlbumKind::Png => image::ImageFormat::Png,
+        AlbumKind::Heic | AlbumKind::Mp4 => return None,
+    };
+    let mut reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), format);
+    // A small file can claim a huge picture: bound what decoding may take.
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(20_000);
+    limits.max_image_height = Some(20_000);
+    limits.max_alloc = Some(512 * 1024 * 1024);
+    reader.limits(limits);
+    let picture = reader.decode().ok()?;
+    let small = picture.thumbnail(THUMBNAIL_SIDE, THUMBNAIL_SIDE).to_rgb8();
+    let mut out = Vec::new();
+    let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 80);
+    image::DynamicImage::ImageRgb8(small)
+        .write_with_encoder(encoder)
+        .ok()?;
+    Some(out)
+}
+
 /// The latitude [`with_gps_exif`] writes, as its six little-endian u32s
 /// (48/1, 51/1, 2950/100: 48°51′29.50″).
 pub const SAMPLE_LATITUDE: [u32; 6] = [48, 1, 51, 1, 2950, 100];
@@ -443,6 +472,31 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn thumbnails_are_small_plain_jpegs_and_bad_pictures_have_none() {
+        let mut picture = Vec::new();
+        image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(
+            1280,
+            720,
+            image::Rgb([200, 30, 30]),
+        ))
+        .write_to(
+            &mut std::io::Cursor::new(&mut picture),
+            image::ImageFormat::Png,
+        )
+        .unwrap();
+        let thumb = thumbnail(AlbumKind::Png, &picture).unwrap();
+        let small = image::load_from_memory_with_format(&thumb, image::ImageFormat::Jpeg).unwrap();
+        assert_eq!((small.width(), small.height()), (320, 180));
+        assert!(!thumb.windows(4).any(|w| w == b"Exif"));
+        assert_eq!(
+            thumbnail(AlbumKind::Jpeg, &jpeg_with_gps()),
+            None,
+            "no pixels"
+        );
+        assert_eq!(thumbnail(AlbumKind::Mp4, &picture), None);
     }
 
     #[test]

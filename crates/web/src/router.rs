@@ -79,6 +79,7 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(album::BODY_LIMIT)),
         )
         .route("/me/album/{id}", get(album::get_one).delete(album::delete))
+        .route("/me/album/{id}/thumbnail.jpg", get(album::thumbnail))
         .route("/me/album/uploads", post(album::start_upload))
         .route(
             "/me/album/uploads/{id}",

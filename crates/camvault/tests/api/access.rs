@@ -44,6 +44,7 @@ const ENDPOINTS: &[(&str, &str, Class)] = &[
     ("GET", "/api/v1/me/album", Class::User),
     ("POST", "/api/v1/me/album", Class::User),
     ("GET", "/api/v1/me/album/{id}", Class::User),
+    ("GET", "/api/v1/me/album/{id}/thumbnail.jpg", Class::User),
     ("DELETE", "/api/v1/me/album/{id}", Class::User),
     ("POST", "/api/v1/me/album/uploads", Class::User),
     ("GET", "/api/v1/me/album/uploads/{id}", Class::User),

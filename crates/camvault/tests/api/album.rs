@@ -52,8 +52,16 @@ async fn photos_are_stored_sealed_and_lose_their_place_without_consent() {
     assert!(!holds_sample_latitude(&stored), "the place was stored");
     assert!(stored.starts_with(&[0xFF, 0xD8, 0xFF]) && stored.len() == photo().len());
     // On disk the file is sealed: neither the photo nor its Exif shows.
+    // A thumbnail of the pixels only: small, and without any Exif.
+    assert_eq!(item["has_thumbnail"], true);
+    let thumb = ann
+        .bytes(&format!("/api/v1/me/album/{id}/thumbnail.jpg"))
+        .await;
+    let size = imagesize::blob_size(&thumb).unwrap();
+    assert!(size.width <= 320 && size.height <= 320, "{size:?}");
+    assert!(!thumb.windows(4).any(|w| w == b"Exif"));
     let files = sealed_files(&app);
-    assert_eq!(files.len(), 1);
+    assert_eq!(files.len(), 2, "the photo and its thumbnail");
     assert!(!files[0].windows(4).any(|w| w == b"Exif"));
     assert!(!files[0]
         .windows(stored.len().min(64))
@@ -81,7 +89,11 @@ async fn photos_are_stored_sealed_and_lose_their_place_without_consent() {
     assert_error(resp, StatusCode::NOT_FOUND, "not_found").await;
     let resp = ann.delete(&format!("/api/v1/me/album/{id}")).await;
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
-    assert_eq!(sealed_files(&app).len(), 1);
+    assert_eq!(
+        sealed_files(&app).len(),
+        2,
+        "the other photo and its thumbnail"
+    );
 }
 
 // promise: C5
@@ -233,7 +245,7 @@ async fn the_album_pages_upload_without_script_show_view_and_delete() {
     assert_eq!(list[0]["name"], "beach.jpg");
     let page = ann.text("/album").await;
     assert!(
-        page.contains(&format!("src=\"/api/v1/me/album/{id}\"")),
+        page.contains(&format!("src=\"/api/v1/me/album/{id}/thumbnail.jpg\"")),
         "{page}"
     );
     let viewer = ann.text(&format!("/album/{id}")).await;

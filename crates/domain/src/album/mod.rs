@@ -61,6 +61,8 @@ pub struct AlbumItem {
     pub bytes: i64,
     /// Where the sealed file is.
     pub blob_key: String,
+    /// Where its sealed thumbnail is (photos that decode).
+    pub thumb_key: Option<String>,
     /// Whether the place it was taken was kept (with consent).
     pub location_kept: bool,
     /// Uploaded.
@@ -167,6 +169,7 @@ impl Album {
             .map(|n| n.trim().chars().take(200).collect::<String>())
             .filter(|n| !n.is_empty());
         let size = bytes.len() as i64;
+        let thumbnail = album::thumbnail(kind, &bytes);
         let key = self.recordings.keys().account_key(who).await?;
         let sealed = crypto::blob::seal_blob_owned(
             &key,
@@ -175,14 +178,30 @@ impl Album {
             bytes,
         )
         .map_err(|e| Error::Storage(e.to_string()))?;
-        let blob_key = format!(
-            "{}album/{}.cvb",
+        let name_key = format!(
+            "{}album/{}",
             self.recordings.blob_prefix(who).await?,
             uuid::Uuid::new_v4().simple()
         );
-        // Blob first, row after: a crash between leaves a blob without a
+        let blob_key = format!("{name_key}.cvb");
+        // Blobs first, row after: a crash between leaves a blob without a
         // row, never a row without its file.
         self.blobs.put(&blob_key, sealed).await?;
+        let thumb_key = match thumbnail {
+            Some(jpeg) => {
+                let thumb_key = format!("{name_key}.thumb.cvb");
+                let sealed = crypto::blob::seal_blob_owned(
+                    &key,
+                    ACCOUNT_KEY,
+                    crypto::blob::DEFAULT_CHUNK_LOG2,
+                    jpeg,
+                )
+                .map_err(|e| Error::Storage(e.to_string()))?;
+                self.blobs.put(&thumb_key, sealed).await?;
+                Some(thumb_key)
+            }
+            None => None,
+        };
         let mut item = AlbumItem {
             id: 0,
             account_id: who,
@@ -190,6 +209,7 @@ impl Album {
             name,
             bytes: size,
             blob_key: blob_key.clone(),
+            thumb_key: thumb_key.clone(),
             location_kept: keep,
             created_at: self.clock.now(),
         };
@@ -197,6 +217,9 @@ impl Album {
             Ok(id) => item.id = id,
             Err(e) => {
                 self.blobs.delete(&blob_key).await?;
+                if let Some(t) = &thumb_key {
+                    self.blobs.delete(t).await?;
+                }
                 return Err(e);
             }
         }
@@ -216,15 +239,30 @@ impl Album {
             .album_item(who, id)
             .await?
             .ok_or(Error::NotFound("album item"))?;
+        let plain = self.open_sealed(who, &item.blob_key).await?;
+        Ok((item, plain))
+    }
+
+    /// An item's thumbnail (a small JPEG), decrypted.
+    pub async fn thumbnail(&self, who: AccountId, id: i64) -> Result<Vec<u8>> {
+        let item = self
+            .store
+            .album_item(who, id)
+            .await?
+            .ok_or(Error::NotFound("album item"))?;
+        let key_name = item.thumb_key.ok_or(Error::NotFound("thumbnail"))?;
+        self.open_sealed(who, &key_name).await
+    }
+
+    async fn open_sealed(&self, who: AccountId, blob: &str) -> Result<Vec<u8>> {
         let sealed = self
             .blobs
-            .get(&item.blob_key)
+            .get(blob)
             .await?
             .ok_or(Error::NotFound("album file"))?;
         let key = self.recordings.keys().account_key(who).await?;
-        let plain = crypto::blob::open_blob_owned(&key, sealed)
-            .map_err(|e| Error::Storage(format!("album file does not open: {e}")))?;
-        Ok((item, plain))
+        crypto::blob::open_blob_owned(&key, sealed)
+            .map_err(|e| Error::Storage(format!("album file does not open: {e}")))
     }
 
     /// Deletes an item: its file first, so no photo outlives its row.
@@ -235,6 +273,9 @@ impl Album {
             .await?
             .ok_or(Error::NotFound("album item"))?;
         self.blobs.delete(&item.blob_key).await?;
+        if let Some(t) = &item.thumb_key {
+            self.blobs.delete(t).await?;
+        }
         self.store.delete_album_item(who, id).await?;
         Ok(())
     }

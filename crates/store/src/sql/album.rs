@@ -9,10 +9,20 @@ use domain::Result;
 
 use super::{storage, taken_or_storage, SqlStore};
 
-type ItemRow = (i64, i64, String, Option<String>, i64, String, bool, i64);
+type ItemRow = (
+    i64,
+    i64,
+    String,
+    Option<String>,
+    i64,
+    String,
+    Option<String>,
+    bool,
+    i64,
+);
 
 const ITEM_COLUMNS: &str =
-    "id, account_id, media_type, name, bytes, blob_key, location_kept, created_at";
+    "id, account_id, media_type, name, bytes, blob_key, thumb_key, location_kept, created_at";
 
 fn item(r: ItemRow) -> AlbumItem {
     AlbumItem {
@@ -22,8 +32,9 @@ fn item(r: ItemRow) -> AlbumItem {
         name: r.3,
         bytes: r.4,
         blob_key: r.5,
-        location_kept: r.6,
-        created_at: Timestamp(r.7),
+        thumb_key: r.6,
+        location_kept: r.7,
+        created_at: Timestamp(r.8),
     }
 }
 
@@ -32,12 +43,14 @@ impl AlbumStore for SqlStore {
     async fn insert_album_item(&self, i: &AlbumItem) -> Result<i64> {
         on_db_write!(&self.db, db => sqlx::query_scalar(
                 "INSERT INTO album_items (account_id, media_type, name, bytes, blob_key, \
-                 location_kept, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
+                 thumb_key, location_kept, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                 RETURNING id")
             .bind(i.account_id.0)
             .bind(&i.media_type)
             .bind(&i.name)
             .bind(i.bytes)
             .bind(&i.blob_key)
+            .bind(&i.thumb_key)
             .bind(i.location_kept)
             .bind(i.created_at.ms())
             .fetch_one(db)

@@ -121,7 +121,9 @@ impl ClosureStore for SqlStore {
                    WHERE account_id = $1 AND snapshot_key IS NOT NULL \
                  UNION ALL SELECT evidence_key FROM ownership_claims \
                    WHERE claimant_id = $1 AND evidence_key IS NOT NULL \
-                 UNION ALL SELECT blob_key FROM album_items WHERE account_id = $1")
+                 UNION ALL SELECT blob_key FROM album_items WHERE account_id = $1 \
+                 UNION ALL SELECT thumb_key FROM album_items \
+                   WHERE account_id = $1 AND thumb_key IS NOT NULL")
             .bind(account.0)
             .fetch_all(p)
             .await

@@ -33,6 +33,8 @@ pub struct AlbumItemView {
     pub bytes: i64,
     /// Whether where it was taken was kept (only with the location-tags consent).
     pub location_kept: bool,
+    /// Whether it has a thumbnail (`/api/v1/me/album/{id}/thumbnail.jpg`).
+    pub has_thumbnail: bool,
     /// Uploaded (RFC 3339).
     pub created_at: String,
 }
@@ -45,6 +47,7 @@ impl From<&AlbumItem> for AlbumItemView {
             name: i.name.clone(),
             bytes: i.bytes,
             location_kept: i.location_kept,
+            has_thumbnail: i.thumb_key.is_some(),
             created_at: rfc3339(i.created_at),
         }
     }
@@ -127,6 +130,28 @@ pub async fn get_one(
             (header::CACHE_CONTROL, "private, no-store".to_string()),
         ],
         Body::from(bytes),
+    )
+        .into_response())
+}
+
+/// A photo's thumbnail: a JPEG at most 320 pixels on its longest side,
+/// without any metadata.
+#[utoipa::path(get, path = "/api/v1/me/album/{id}/thumbnail.jpg", tag = "album",
+    params(("id" = i64, Path, description = "item id")),
+    responses((status = 200, description = "image/jpeg"), (status = 401, body = ErrorBody),
+              (status = 404, description = "no such item, or a clip or HEIC photo (no thumbnail)", body = ErrorBody)))]
+pub async fn thumbnail(
+    State(state): State<AppState>,
+    CurrentUser(who): CurrentUser,
+    AppPath(id): AppPath<i64>,
+) -> ApiResult<Response> {
+    let jpeg = state.album.thumbnail(who.account.id, id).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/jpeg"),
+            (header::CACHE_CONTROL, "private, max-age=3600"),
+        ],
+        Body::from(jpeg),
     )
         .into_response())
 }

@@ -36,7 +36,7 @@ use crate::pages::layout;
         second_factor::complete, second_factor::status, second_factor::begin,
         second_factor::confirm, second_factor::remove,
         external_identities::list, external_identities::unlink,
-        album::add, album::list, album::get_one, album::delete, album::start_upload,
+        album::add, album::list, album::get_one, album::thumbnail, album::delete, album::start_upload,
         album::upload_status, album::put_piece,
         billing::offered, billing::place, billing::mine, billing::cancel, billing::my_plan,
         billing::webhook, billing::all_plans, billing::create_plan, billing::set_offered,

@@ -49,7 +49,13 @@ async fn grid(state: &AppState, user: &PageUser, error: Option<&str>) -> Result<
             ul.album-grid #album-grid {
                 @for i in &items {
                     li.album-item data-id=(i.id) {
-                        a href=(format!("/album/{}", i.id)) { (media(i.id, &i.media_type, "thumb")) }
+                        a href=(format!("/album/{}", i.id)) {
+                            @if i.thumb_key.is_some() {
+                                img.thumb src=(format!("/api/v1/me/album/{}/thumbnail.jpg", i.id)) alt="" loading="lazy";
+                            } @else {
+                                (media(i.id, &i.media_type, "thumb"))
+                            }
+                        }
                         span.muted { (i.name.clone().unwrap_or_default()) }
                     }
                 }

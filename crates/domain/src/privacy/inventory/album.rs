@@ -20,6 +20,7 @@ pub(super) const TABLES: &[Table] = &[
             col("name", Content),
             col("bytes", Technical),
             col("blob_key", Technical),
+            col("thumb_key", Technical),
             col("location_kept", Technical),
             col("created_at", Technical),
         ],
