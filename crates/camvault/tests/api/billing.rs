@@ -352,6 +352,18 @@ async fn the_webhook_provider_is_told_only_the_order_and_its_signed_callbacks_ap
     )
     .await;
 
+    // A callback that cannot apply (a bad status) is refused, and its event
+    // id stays usable for the provider's corrected retry.
+    let odd = json!({"event_id": "evt-2", "order_number": number, "status": "charged",
+                     "amount_minor": 499, "currency": "EUR"});
+    let (b, s) = signed(&app, &odd, SECRET, 0);
+    assert_error(
+        callback(&app, b, Some(s)).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_input",
+    )
+    .await;
+
     // A refund callback ends it.
     let refund = json!({"event_id": "evt-2", "order_number": number, "status": "refunded",
                         "amount_minor": 499, "currency": "EUR"});

@@ -101,16 +101,19 @@ impl Billing {
         {
             return Err(Error::Taken("payment_event"));
         }
-        match callback.status.as_str() {
+        let applied = match callback.status.as_str() {
             "paid" if order.status == OrderStatus::Pending => self.mark_paid(&order.number).await,
             "paid" => Ok(order),
-            "failed" => {
-                self.payment_failed(&order).await?;
-                Ok(order)
-            }
+            "failed" => self.payment_failed(&order).await.map(|()| order),
             "refunded" => self.refund(&order.number).await,
             _ => Err(Error::invalid("status", "paid, failed or refunded")),
+        };
+        if applied.is_err() {
+            // The event id was claimed first (so two deliveries cannot both
+            // apply); one that did not apply must stay retryable.
+            self.store.forget_payment_event(&callback.event_id).await?;
         }
+        applied
     }
 }
 

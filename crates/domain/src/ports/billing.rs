@@ -72,6 +72,9 @@ pub trait BillingStore: Send + Sync {
         order: OrderId,
         at: Timestamp,
     ) -> Result<bool>;
+    /// Forgets a callback's event id whose application failed, so the
+    /// provider's retry is not taken for a replay.
+    async fn forget_payment_event(&self, event_id: &str) -> Result<()>;
     /// Counts an account's orders created since `since`, and its failed payments.
     async fn recent_activity(&self, account: AccountId, since: Timestamp) -> Result<(i64, i64)>;
     /// Records a failed payment attempt on an order.

@@ -248,6 +248,15 @@ impl BillingStore for SqlStore {
             .map_err(storage))
     }
 
+    async fn forget_payment_event(&self, event_id: &str) -> Result<()> {
+        on_db_write!(&self.db, db => sqlx::query("DELETE FROM payment_events WHERE event_id = $1")
+            .bind(event_id)
+            .execute(db)
+            .await
+            .map(|_| ())
+            .map_err(storage))
+    }
+
     async fn recent_activity(&self, account: AccountId, since: Timestamp) -> Result<(i64, i64)> {
         on_db!(&self.db, db => {
             let orders: i64 = sqlx::query_scalar(
