@@ -1,13 +1,15 @@
 // Browser test of the album against the real server. A person signs up,
 // chooses a photo on /album and uploads it; the page's script sends it to
-// the API and shows a progress bar that reaches 100 %, then the photo is in
-// the album grid, decrypted and displayed by the browser.
+// the API and shows a progress bar, then the photo is in the album grid,
+// decrypted and displayed by the browser; a second photo dropped on the
+// form uploads the same way.
 //
 // Run (from the repo root, after `cargo build -p camvault`):
 //   node --test e2e/album.test.mjs
 
 import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { Harness, expectPath, repoRoot, submitFormWith } from './harness.mjs';
 
@@ -63,6 +65,20 @@ test('a photo uploads with a progress bar and shows in the album', async () => {
       else img.onload = () => resolve(img.naturalWidth);
     }));
     assert.ok(width > 0, 'the photo does not display');
+
+    // A second photo, dropped on the form, uploads at once.
+    const base64 = fs.readFileSync(PHOTO).toString('base64');
+    const dropped = page.waitForResponse((r) => r.url().includes('/api/v1/me/album?name=dropped.jpg'));
+    await page.evaluate((b64) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([bytes], 'dropped.jpg', { type: 'image/jpeg' }));
+      const form = document.getElementById('album-upload');
+      form.dispatchEvent(new DragEvent('dragover', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+      form.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    }, base64);
+    assert.equal((await dropped).status(), 201, 'the dropped photo was not taken');
+    await page.waitForFunction(() => document.querySelectorAll('#album-grid img.thumb').length === 2);
     await h.shot(page, 'album-02-grid.png');
   });
 });

@@ -1,5 +1,5 @@
-// camvault album, on /album: sends the chosen file to the API itself so the
-// page can show a progress bar; files over 64 MiB go in 8 MiB pieces, and a
+// camvault album, on /album: sends the chosen (or dropped) file to the API
+// itself so the page can show a progress bar; files over 64 MiB go in 8 MiB pieces, and a
 // piece that fails is resumed from where the server says the upload stands.
 // Without script the form posts the file as it is.
 (function () {
@@ -121,12 +121,7 @@
     });
   }
 
-  form.addEventListener('submit', function (event) {
-    var file = input.files && input.files[0];
-    if (!file) {
-      return;
-    }
-    event.preventDefault();
+  function start(file) {
     bar.hidden = false;
     bar.value = 0;
     say('Uploading ' + file.name + '…');
@@ -134,6 +129,32 @@
       inPieces(file);
     } else {
       whole(file);
+    }
+  }
+
+  form.addEventListener('submit', function (event) {
+    var file = input.files && input.files[0];
+    if (!file) {
+      return;
+    }
+    event.preventDefault();
+    start(file);
+  });
+
+  // A file dropped on the form uploads at once.
+  form.addEventListener('dragover', function (event) {
+    event.preventDefault();
+    form.classList.add('dropping');
+  });
+  form.addEventListener('dragleave', function () {
+    form.classList.remove('dropping');
+  });
+  form.addEventListener('drop', function (event) {
+    event.preventDefault();
+    form.classList.remove('dropping');
+    var file = event.dataTransfer && event.dataTransfer.files[0];
+    if (file) {
+      start(file);
     }
   });
 })();

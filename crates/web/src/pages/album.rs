@@ -36,7 +36,7 @@ async fn grid(state: &AppState, user: &PageUser, error: Option<&str>) -> Result<
             (error_box(error))
             form.card #album-upload method="post" action="/album/upload" enctype="multipart/form-data" {
                 input type="hidden" name="csrf" value=(user.csrf());
-                label { "Photo or clip (JPEG, PNG, HEIC or MP4)"
+                label { "Photo or clip (JPEG, PNG, HEIC or MP4): choose one, or drop it here"
                     input #album-file type="file" name="file" required
                         accept="image/jpeg,image/png,image/heic,video/mp4,video/quicktime"; }
                 progress #album-progress value="0" max="100" hidden {}
