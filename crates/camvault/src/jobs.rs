@@ -84,6 +84,11 @@ pub async fn purge_round(core: &Core) {
         Ok(n) => tracing::info!(orders = n, "plan periods rolled"),
         Err(e) => tracing::error!(error = %e, "plan periods not rolled"),
     }
+    match core.album.drop_abandoned_uploads().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(uploads = n, "abandoned album uploads dropped"),
+        Err(e) => tracing::warn!(error = %e, "abandoned album uploads not dropped"),
+    }
     match core.recordings.purge().await {
         Ok(r) if r != Default::default() => tracing::info!(
             expired = r.expired,

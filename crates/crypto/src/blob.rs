@@ -20,6 +20,9 @@ use rand::RngCore;
 use crate::aead::Aes256;
 use crate::{open, seal, Error};
 
+mod stream;
+pub use stream::Sealer;
+
 const MAGIC: &[u8; 4] = b"CVB1";
 const VERSION: u8 = 1;
 const TAG: usize = 16;

@@ -12,9 +12,18 @@
 //! - MP4: `©xyz` and `loci` boxes anywhere under `moov` become `free`
 //!   boxes of the same size with their content zeroed, so no sample offset
 //!   moves.
-//! - HEIC keeps Exif as an item located by offsets into the file; this
-//!   module does not rewrite those, so [`strip_location`] refuses HEIC and
-//!   callers keep a HEIC photo only with the person's consent.
+//! - HEIC/HEIF: the GPS directory of each Exif item is emptied the same
+//!   way, and an XMP item that names a GPS position becomes an empty
+//!   packet padded with spaces; both are overwritten in place, so the
+//!   `iloc` offsets stay true. An Exif or XMP item whose bytes cannot be
+//!   reached (protected, in another file, built from other items) makes
+//!   [`strip_location`] refuse the photo.
+
+mod heic;
+mod samples;
+
+pub use heic::heic_with_gps_exif;
+pub use samples::{holds_sample_latitude, with_gps_exif, SAMPLE_LATITUDE};
 
 use thiserror::Error;
 
@@ -120,7 +129,7 @@ pub fn strip_location(kind: AlbumKind, bytes: &mut Vec<u8>) -> Result<bool, Albu
         AlbumKind::Jpeg => strip_jpeg(bytes),
         AlbumKind::Png => strip_png(bytes),
         AlbumKind::Mp4 => strip_mp4(bytes),
-        AlbumKind::Heic => Err(AlbumError::Unremovable("HEIC photo")),
+        AlbumKind::Heic => heic::strip(bytes),
     }
 }
 
@@ -351,51 +360,6 @@ pub fn thumbnail(kind: AlbumKind, bytes: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// The latitude [`with_gps_exif`] writes, as its six little-endian u32s
-/// (48/1, 51/1, 2950/100: 48°51′29.50″).
-pub const SAMPLE_LATITUDE: [u32; 6] = [48, 1, 51, 1, 2950, 100];
-
-/// `jpeg` with the Exif block a phone writes for a photo taken at a place
-/// (IFD0 pointing at a GPS directory holding [`SAMPLE_LATITUDE`]) inserted
-/// after its start marker: for tests and demonstrations of C4.
-pub fn with_gps_exif(jpeg: &[u8]) -> Vec<u8> {
-    let mut tiff = Vec::new();
-    tiff.extend_from_slice(b"II*\0");
-    tiff.extend_from_slice(&8u32.to_le_bytes()); // IFD0 at 8
-    tiff.extend_from_slice(&1u16.to_le_bytes()); // one entry: the GPS pointer
-    tiff.extend_from_slice(&0x8825u16.to_le_bytes());
-    tiff.extend_from_slice(&4u16.to_le_bytes());
-    tiff.extend_from_slice(&1u32.to_le_bytes());
-    tiff.extend_from_slice(&26u32.to_le_bytes()); // GPS IFD at 26
-    tiff.extend_from_slice(&0u32.to_le_bytes()); // no next IFD
-    tiff.extend_from_slice(&1u16.to_le_bytes()); // one GPS entry
-    tiff.extend_from_slice(&2u16.to_le_bytes()); // GPSLatitude
-    tiff.extend_from_slice(&5u16.to_le_bytes()); // RATIONAL
-    tiff.extend_from_slice(&3u32.to_le_bytes());
-    tiff.extend_from_slice(&44u32.to_le_bytes()); // its values at 44
-    tiff.extend_from_slice(&0u32.to_le_bytes());
-    for v in SAMPLE_LATITUDE {
-        tiff.extend_from_slice(&v.to_le_bytes());
-    }
-    let mut app1 = b"Exif\0\0".to_vec();
-    app1.extend_from_slice(&tiff);
-    let mut out = jpeg[..2.min(jpeg.len())].to_vec();
-    out.extend_from_slice(&[0xFF, 0xE1]);
-    out.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
-    out.extend_from_slice(&app1);
-    out.extend_from_slice(jpeg.get(2..).unwrap_or_default());
-    out
-}
-
-/// Whether `bytes` hold [`SAMPLE_LATITUDE`].
-pub fn holds_sample_latitude(bytes: &[u8]) -> bool {
-    let needle: Vec<u8> = SAMPLE_LATITUDE
-        .iter()
-        .flat_map(|v| v.to_le_bytes())
-        .collect();
-    bytes.windows(needle.len()).any(|w| w == needle.as_slice())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -454,13 +418,17 @@ mod tests {
         assert_eq!(clip.len(), before.len());
         assert!(!clip.windows(6).any(|w| w == b"+48.85"));
         assert!(clip.ends_with(b"mdat\x01\x02\x03\x04"));
-        assert!(strip_location(AlbumKind::Heic, &mut clip).is_err());
     }
 
     #[test]
     fn cut_or_flipped_files_are_refused_or_stripped_never_a_panic() {
         let jpeg = jpeg_with_gps();
-        for kind in [AlbumKind::Jpeg, AlbumKind::Png, AlbumKind::Mp4] {
+        for kind in [
+            AlbumKind::Jpeg,
+            AlbumKind::Png,
+            AlbumKind::Heic,
+            AlbumKind::Mp4,
+        ] {
             for cut in 0..jpeg.len() {
                 let _ = strip_location(kind, &mut jpeg[..cut].to_vec());
             }

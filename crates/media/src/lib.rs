@@ -33,6 +33,7 @@ pub mod demo;
 pub mod fmp4;
 pub mod hls;
 pub mod motion;
+pub mod mp4_layout;
 pub mod mux;
 pub mod rtsp;
 pub mod rtsp_pull;

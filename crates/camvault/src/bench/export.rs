@@ -14,8 +14,6 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -24,7 +22,7 @@ use serde_json::Value;
 use super::fill::{self, Filled, Plan};
 use super::report::{Goal, Op, Outcome, Reporter};
 use super::server::{BenchServer, OWNER};
-use super::sys::{cpu_seconds, evict_from_page_cache, mb, rss_bytes};
+use super::sys::{cpu_seconds, evict_from_page_cache, mb, rss_bytes, RssSampler};
 use super::{settle, shared_cores_note, Options};
 
 /// Serial prefix of the exported cameras.
@@ -60,41 +58,6 @@ struct DiskRead {
     bytes: u64,
     files: u64,
     elapsed: Duration,
-}
-
-/// Peak VmRSS of this process, sampled on a thread of its own so that a
-/// busy runtime cannot starve the sampling.
-struct RssSampler {
-    stop: Arc<AtomicBool>,
-    peak: Arc<AtomicU64>,
-    thread: std::thread::JoinHandle<u64>,
-}
-
-impl RssSampler {
-    fn start(every: Duration) -> RssSampler {
-        let stop = Arc::new(AtomicBool::new(false));
-        let peak = Arc::new(AtomicU64::new(rss_bytes(None).unwrap_or(0)));
-        let (stopped, high) = (stop.clone(), peak.clone());
-        let thread = std::thread::spawn(move || {
-            let mut samples = 0;
-            while !stopped.load(Ordering::Relaxed) {
-                high.fetch_max(rss_bytes(None).unwrap_or(0), Ordering::Relaxed);
-                samples += 1;
-                std::thread::sleep(every);
-            }
-            samples
-        });
-        RssSampler { stop, peak, thread }
-    }
-
-    /// Stops sampling (with one last sample): the peak, and how many samples.
-    fn finish(self) -> (u64, u64) {
-        self.stop.store(true, Ordering::Relaxed);
-        let samples = self.thread.join().unwrap_or(0);
-        self.peak
-            .fetch_max(rss_bytes(None).unwrap_or(0), Ordering::Relaxed);
-        (self.peak.load(Ordering::Relaxed), samples + 1)
-    }
 }
 
 /// Reads every file under `dir` in full, one after another, into one buffer.

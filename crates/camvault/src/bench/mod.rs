@@ -7,6 +7,7 @@
 //! machines are noisy; ratios are what compare across runs. See
 //! `docs/benchmarks.md` for what each one measures and its caveats.
 
+mod album;
 mod audit;
 mod capacity;
 mod crypto;
@@ -52,6 +53,8 @@ pub enum Which {
     Shred,
     /// A playback request with its audit entry against the same without.
     Audit,
+    /// A long clip uploaded to the album in pieces against copying the file, and its memory.
+    Album,
     /// All of the above (memory first, while the process is fresh).
     All,
 }
@@ -84,6 +87,9 @@ pub struct BenchArgs {
     /// larger one has ten times as much).
     #[arg(long, default_value_t = 1024)]
     pub shred_mb: u64,
+    /// MB of the clip the album benchmark uploads.
+    #[arg(long, default_value_t = 1000)]
+    pub album_mb: u64,
 }
 
 /// How big a run is; the command line sets it, tests shrink it.
@@ -105,6 +111,8 @@ pub struct Options {
     pub export_mb: u64,
     /// MB of media of the smaller shredded account.
     pub shred_mb: u64,
+    /// MB of the clip uploaded to the album.
+    pub album_mb: u64,
     /// Shorter rounds and fewer requests: checks that it runs, measures little.
     pub quick: bool,
 }
@@ -120,6 +128,7 @@ impl From<&BenchArgs> for Options {
             subscribers: 1000,
             export_mb: a.export_mb.max(1),
             shred_mb: a.shred_mb.max(1),
+            album_mb: a.album_mb.max(1),
             quick: false,
         }
     }
@@ -169,6 +178,7 @@ pub async fn run_one(which: Which, opts: &Options, rep: &mut Reporter) -> anyhow
         Which::Export => export::run(opts, rep).await,
         Which::Shred => shred::run(opts, rep).await,
         Which::Audit => audit::run(opts, rep).await,
+        Which::Album => album::run(opts, rep).await,
         Which::All => anyhow::bail!("`all` is a list, not one benchmark"),
     }
 }
@@ -185,6 +195,7 @@ fn name(which: Which) -> &'static str {
         Which::Export => "export",
         Which::Shred => "shred",
         Which::Audit => "audit",
+        Which::Album => "album",
         Which::All => "all",
     }
 }
@@ -207,6 +218,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             Which::Export,
             Which::Shred,
             Which::Audit,
+            Which::Album,
         ],
         one => vec![one],
     };
@@ -252,6 +264,7 @@ mod tests {
             subscribers: 3,
             export_mb: 8,
             shred_mb: 8,
+            album_mb: 12,
             quick: true,
         }
     }
@@ -316,6 +329,19 @@ mod tests {
         sane(o);
         assert_eq!(o.details["requests_each"], 100);
         assert!(o.baseline.value.is_some_and(|b| b > 0.0));
+    }
+
+    // The run itself fails unless the clip is stored whole without its place.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_tiny_album_run_reports_sane_json() {
+        let mut rep = Reporter::new(false);
+        run_one(Which::Album, &tiny(), &mut rep).await.unwrap();
+        let names: Vec<&str> = rep.outcomes().iter().map(|o| o.bench.as_str()).collect();
+        assert_eq!(names, ["album.upload", "album.rss_growth"]);
+        for o in rep.outcomes() {
+            sane(o);
+        }
+        assert!(rep.outcomes()[0].value.is_some_and(|v| v > 0.0));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

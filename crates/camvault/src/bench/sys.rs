@@ -4,6 +4,8 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Clock ticks per second in `/proc/<pid>/stat`: `USER_HZ`, which Linux
@@ -181,6 +183,42 @@ pub fn evict_from_page_cache(dir: &Path) -> std::io::Result<u64> {
         }
     }
     Ok(files)
+}
+
+/// Peak VmRSS of this process, sampled on a thread of its own so that a
+/// busy runtime cannot starve the sampling.
+pub struct RssSampler {
+    stop: Arc<AtomicBool>,
+    peak: Arc<AtomicU64>,
+    thread: std::thread::JoinHandle<u64>,
+}
+
+impl RssSampler {
+    /// Starts sampling every `every`.
+    pub fn start(every: Duration) -> RssSampler {
+        let stop = Arc::new(AtomicBool::new(false));
+        let peak = Arc::new(AtomicU64::new(rss_bytes(None).unwrap_or(0)));
+        let (stopped, high) = (stop.clone(), peak.clone());
+        let thread = std::thread::spawn(move || {
+            let mut samples = 0;
+            while !stopped.load(Ordering::Relaxed) {
+                high.fetch_max(rss_bytes(None).unwrap_or(0), Ordering::Relaxed);
+                samples += 1;
+                std::thread::sleep(every);
+            }
+            samples
+        });
+        RssSampler { stop, peak, thread }
+    }
+
+    /// Stops sampling (with one last sample): the peak, and how many samples.
+    pub fn finish(self) -> (u64, u64) {
+        self.stop.store(true, Ordering::Relaxed);
+        let samples = self.thread.join().unwrap_or(0);
+        self.peak
+            .fetch_max(rss_bytes(None).unwrap_or(0), Ordering::Relaxed);
+        (self.peak.load(Ordering::Relaxed), samples + 1)
+    }
 }
 
 /// Bytes as MB (10^6), the unit every figure here uses.

@@ -4,7 +4,7 @@
 //! sealed unless the person consents to location tags (C4), and the stored
 //! bytes are read back to prove it.
 
-use media::album::{holds_sample_latitude, with_gps_exif};
+use media::album::{heic_with_gps_exif, holds_sample_latitude, with_gps_exif};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -122,14 +122,11 @@ async fn bad_files_are_refused_and_nothing_is_half_stored() {
         "unsupported_media_type",
     )
     .await;
-    // A HEIC photo's place cannot be removed here: refused without consent.
+    // A HEIC file without a `meta` box holds no picture: damaged.
     let heic = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic".to_vec();
     let resp = upload(&ann, "image/heic", heic).await;
     let body = assert_error(resp, StatusCode::UNPROCESSABLE_ENTITY, "invalid_media").await;
-    assert!(body["error"]["message"]
-        .as_str()
-        .unwrap()
-        .contains("location tags"));
+    assert!(body["error"]["message"].as_str().unwrap().contains("HEIC"));
     // Larger than a whole upload may be: 413; a piece upload larger than a photo may be: 413.
     let resp = upload(&ann, "image/jpeg", vec![0xFF; 65 * 1024 * 1024]).await;
     assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
@@ -143,6 +140,39 @@ async fn bad_files_are_refused_and_nothing_is_half_stored() {
     assert!(sealed_files(&app).is_empty(), "nothing refused was stored");
     let list: Vec<Value> = ann.get("/api/v1/me/album").await.json().await.unwrap();
     assert!(list.is_empty());
+}
+
+// promise: C5
+// promise: C4
+#[tokio::test]
+async fn a_heic_photo_loses_its_place_without_consent_and_keeps_it_with() {
+    let app = TestApp::spawn().await;
+    let ann = app.verified_person("ann", "ann@example.com").await;
+    let heic = heic_with_gps_exif();
+    assert!(holds_sample_latitude(&heic));
+
+    // Without the consent the Exif item's GPS directory is emptied in place.
+    let resp = upload(&ann, "image/heic", heic.clone()).await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let item: Value = resp.json().await.unwrap();
+    assert_eq!(item["media_type"], "image/heic");
+    assert_eq!(item["location_kept"], false);
+    assert_eq!(item["has_thumbnail"], false);
+    let stored = ann.bytes(&format!("/api/v1/me/album/{}", item["id"])).await;
+    assert!(!holds_sample_latitude(&stored), "the place was stored");
+    assert_eq!(stored.len(), heic.len(), "an offset would have moved");
+    assert_eq!(stored[..24], heic[..24], "no longer the same HEIC");
+
+    // With the consent, it is kept as it came.
+    ann.consent("location_tags", true).await;
+    let item: Value = upload(&ann, "image/heic", heic.clone())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(item["location_kept"], true);
+    let kept = ann.bytes(&format!("/api/v1/me/album/{}", item["id"])).await;
+    assert_eq!(kept, heic);
 }
 
 // promise: C5

@@ -11,6 +11,7 @@ mod live;
 mod access;
 mod accounts;
 mod album;
+mod album_clips;
 mod audit;
 mod billing;
 mod breach;

@@ -2,8 +2,9 @@
 //! browser, stored encrypted like camera media, listed, downloaded and
 //! deleted. Where a file was taken is kept only while the person consents
 //! to location tags; otherwise it is removed before the file is sealed
-//! (C4), and a HEIC photo, whose location cannot be removed here, is
-//! refused without that consent.
+//! (C4), from JPEG, PNG and HEIC photos and MP4 clips alike; a HEIC photo
+//! whose Exif or XMP cannot be reached (protected, kept in another file,
+//! or built from other items) is refused without that consent.
 //!
 //! Files are sealed with a fresh data key wrapped by the account key, so
 //! erasing the account's key (crypto-shredding) makes them unreadable with
@@ -11,6 +12,8 @@
 //! is sealed as it arrives, and a piece sent at the wrong offset is refused
 //! without touching what was received.
 
+mod clips;
+pub mod files;
 pub mod uploads;
 
 use std::sync::Arc;
@@ -24,6 +27,7 @@ use crate::ports::BlobStore;
 use crate::privacy::consent::Consents;
 use crate::recordings::Recordings;
 use crate::{Error, Result};
+pub use files::SealedFile;
 
 /// The consent purpose that keeps location tags in media.
 pub const LOCATION_TAGS: &str = "location_tags";
@@ -102,6 +106,17 @@ fn invalid_media(e: AlbumError) -> Error {
     }
 }
 
+/// Whether a claimed media type is a clip's.
+fn is_clip(media_type: &str) -> bool {
+    media_type.trim().to_ascii_lowercase().starts_with("video/")
+}
+
+/// A file name as kept: trimmed, at most 200 characters, none if blank.
+fn clean_name(name: Option<&str>) -> Option<String> {
+    name.map(|n| n.trim().chars().take(200).collect::<String>())
+        .filter(|n| !n.is_empty())
+}
+
 /// The key id written in album blobs: they are sealed under the account key.
 const ACCOUNT_KEY: &str = "account";
 
@@ -129,7 +144,7 @@ impl Album {
 
     /// The largest file of the kind `media_type` claims.
     fn limit(&self, media_type: &str) -> u64 {
-        if media_type.trim().to_ascii_lowercase().starts_with("video/") {
+        if is_clip(media_type) {
             self.config.max_clip_bytes
         } else {
             self.config.max_photo_bytes
@@ -165,9 +180,7 @@ impl Album {
         if !keep {
             album::strip_location(kind, &mut bytes).map_err(invalid_media)?;
         }
-        let name = name
-            .map(|n| n.trim().chars().take(200).collect::<String>())
-            .filter(|n| !n.is_empty());
+        let name = clean_name(name);
         let size = bytes.len() as i64;
         let thumbnail = album::thumbnail(kind, &bytes);
         let key = self.recordings.keys().account_key(who).await?;
@@ -178,11 +191,7 @@ impl Album {
             bytes,
         )
         .map_err(|e| Error::Storage(e.to_string()))?;
-        let name_key = format!(
-            "{}album/{}",
-            self.recordings.blob_prefix(who).await?,
-            uuid::Uuid::new_v4().simple()
-        );
+        let name_key = self.new_blob_base(who).await?;
         let blob_key = format!("{name_key}.cvb");
         // Blobs first, row after: a crash between leaves a blob without a
         // row, never a row without its file.
@@ -202,28 +211,43 @@ impl Album {
             }
             None => None,
         };
-        let mut item = AlbumItem {
+        self.store_item(AlbumItem {
             id: 0,
             account_id: who,
             media_type: kind.media_type().to_string(),
             name,
             bytes: size,
-            blob_key: blob_key.clone(),
-            thumb_key: thumb_key.clone(),
+            blob_key,
+            thumb_key,
             location_kept: keep,
             created_at: self.clock.now(),
-        };
+        })
+        .await
+    }
+
+    /// Where a new item's blobs go (`.cvb` and `.thumb.cvb` are appended).
+    async fn new_blob_base(&self, who: AccountId) -> Result<String> {
+        Ok(format!(
+            "{}album/{}",
+            self.recordings.blob_prefix(who).await?,
+            uuid::Uuid::new_v4().simple()
+        ))
+    }
+
+    /// Inserts the row of an item whose blobs are stored; if that fails the
+    /// blobs go too, so no file is left without its row.
+    async fn store_item(&self, mut item: AlbumItem) -> Result<AlbumItem> {
         match self.store.insert_album_item(&item).await {
             Ok(id) => item.id = id,
             Err(e) => {
-                self.blobs.delete(&blob_key).await?;
-                if let Some(t) = &thumb_key {
+                self.blobs.delete(&item.blob_key).await?;
+                if let Some(t) = &item.thumb_key {
                     self.blobs.delete(t).await?;
                 }
                 return Err(e);
             }
         }
-        tracing::info!(account = %who, item = item.id, bytes = size, "album item added");
+        tracing::info!(account = %item.account_id, item = item.id, bytes = item.bytes, "album item added");
         Ok(item)
     }
 
@@ -241,6 +265,19 @@ impl Album {
             .ok_or(Error::NotFound("album item"))?;
         let plain = self.open_sealed(who, &item.blob_key).await?;
         Ok((item, plain))
+    }
+
+    /// One item and its file opened for range reads, for files too large
+    /// to decrypt whole (clips).
+    pub async fn open_file(&self, who: AccountId, id: i64) -> Result<(AlbumItem, SealedFile)> {
+        let item = self
+            .store
+            .album_item(who, id)
+            .await?
+            .ok_or(Error::NotFound("album item"))?;
+        let key = self.recordings.keys().account_key(who).await?;
+        let file = SealedFile::open(self.blobs.clone(), &item.blob_key, key).await?;
+        Ok((item, file))
     }
 
     /// An item's thumbnail (a small JPEG), decrypted.

@@ -7,7 +7,8 @@
 
 use async_trait::async_trait;
 
-use super::{Album, AlbumItem, ACCOUNT_KEY};
+use super::files::Pieces;
+use super::{is_clip, Album, AlbumItem, ACCOUNT_KEY};
 use crate::clock::Timestamp;
 use crate::ids::AccountId;
 use crate::{Error, Result};
@@ -43,7 +44,13 @@ pub trait UploadStore: Send + Sync {
     async fn advance_upload(&self, id: &str, from: i64, to: i64, now: Timestamp) -> Result<bool>;
     /// Forgets an upload.
     async fn delete_upload(&self, id: &str) -> Result<()>;
+    /// Up to `limit` uploads of anyone that got no piece since `before`.
+    async fn idle_uploads(&self, before: Timestamp, limit: i64) -> Result<Vec<Upload>>;
 }
+
+/// How long an upload may wait for its next piece before it is dropped
+/// with its pieces: a day covers any resumption a person attempts.
+pub const ABANDONED_AFTER: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
 /// Where a piece is kept until the file is complete.
 fn piece_key(prefix: &str, id: &str, offset: i64) -> String {
@@ -141,6 +148,29 @@ impl Album {
         self.complete(who, upload, &prefix, &key).await
     }
 
+    /// Drops uploads that got no piece for [`ABANDONED_AFTER`], pieces
+    /// first; returns how many. A piece arriving meanwhile finds no upload
+    /// and is refused, its blob removed.
+    pub async fn drop_abandoned_uploads(&self) -> Result<u64> {
+        let before = self.clock.now().minus(ABANDONED_AFTER);
+        let mut dropped = 0;
+        loop {
+            let idle = self.uploads.idle_uploads(before, 100).await?;
+            if idle.is_empty() {
+                return Ok(dropped);
+            }
+            for upload in idle {
+                let prefix = self.recordings.blob_prefix(upload.account_id).await?;
+                let pieces = format!("{prefix}album-uploads/{}/", upload.id);
+                for (key, _) in self.blobs.list(&pieces).await? {
+                    self.blobs.delete(&key).await?;
+                }
+                self.uploads.delete_upload(&upload.id).await?;
+                dropped += 1;
+            }
+        }
+    }
+
     async fn complete(
         &self,
         who: AccountId,
@@ -154,20 +184,29 @@ impl Album {
             .await?;
         let mut pieces: Vec<String> = listed.into_iter().map(|(k, _)| k).collect();
         pieces.sort();
-        let mut file = Vec::with_capacity(upload.size as usize);
-        for p in &pieces {
-            let sealed = self
-                .blobs
-                .get(p)
-                .await?
-                .ok_or(Error::NotFound("upload piece"))?;
-            let plain = crypto::blob::open_blob_owned(key, sealed)
-                .map_err(|e| Error::Storage(format!("upload piece does not open: {e}")))?;
-            file.extend_from_slice(&plain);
-        }
-        let result = self
-            .add(who, &upload.media_type, upload.name.as_deref(), file)
-            .await;
+        let source = Pieces::open(&self.blobs, &pieces, *key, upload.size as u64).await;
+        let result = match source {
+            // Clips may be far larger than memory: they are sealed a window
+            // at a time. Photos are small enough to check and thumbnail whole.
+            Ok(source) if is_clip(&upload.media_type) => {
+                self.add_clip_from(
+                    who,
+                    &upload.media_type,
+                    upload.name.as_deref(),
+                    &source,
+                    key,
+                )
+                .await
+            }
+            Ok(source) => match source.read(0, source.len()).await {
+                Ok(file) => {
+                    self.add(who, &upload.media_type, upload.name.as_deref(), file)
+                        .await
+                }
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e),
+        };
         // Whether the file was taken or refused, the pieces are done with.
         for p in &pieces {
             self.blobs.delete(p).await?;

@@ -438,6 +438,20 @@ pub trait BlobStore: Send + Sync {
     /// Every blob whose key starts with `prefix`, with its size; used by the
     /// start-up reconciliation of the recording index.
     async fn list(&self, prefix: &str) -> Result<Vec<(String, u64)>>;
+    /// Starts a blob written in parts, for files too large to hold in
+    /// memory; nothing is visible under `key` until the writer finishes.
+    async fn put_parts(&self, key: &str) -> Result<Box<dyn BlobWriter>>;
+}
+
+/// A blob being written in parts (see [`BlobStore::put_parts`]).
+#[async_trait]
+pub trait BlobWriter: Send {
+    /// Appends bytes; they may be sent on before the call returns.
+    async fn write(&mut self, bytes: Vec<u8>) -> Result<()>;
+    /// Makes the blob visible under its key, whole.
+    async fn finish(self: Box<Self>) -> Result<()>;
+    /// Gives up: nothing is left under the key.
+    async fn abort(self: Box<Self>) -> Result<()>;
 }
 
 /// A device as the maker provisions it (hashes only).

@@ -50,7 +50,8 @@ pub trait ClosureStore: Send + Sync {
     /// webhooks, shares received, invitations waiting for their contacts.
     async fn revoke_access(&self, account: AccountId) -> Result<()>;
     /// Every blob key the account's rows name (media, inits, snapshots,
-    /// claim evidence) and the blob prefixes of its exports.
+    /// claim evidence, album files) and the blob prefixes of its exports
+    /// and of its album uploads under way.
     async fn blobs_of(&self, account: AccountId) -> Result<(Vec<String>, Vec<String>)>;
     /// Deletes the account and every row that names it, anonymises the
     /// audit trail's entries about others, and adds the account number to

@@ -188,8 +188,9 @@ impl Residency {
                 moved += 1;
             }
         }
-        // Exports are copies made for the person: they are deleted rather
-        // than moved, and can be asked for again.
+        // Exports are copies made for the person, and pieces of an album
+        // upload under way are not a file yet: they are deleted rather than
+        // moved (an export can be asked for again, an upload sent again).
         for prefix in export_prefixes {
             // Listing a plain prefix covers every region's store.
             for (key, _) in self.blobs.list(&prefix).await? {

@@ -4,12 +4,12 @@
 use std::path::Path;
 
 use async_trait::async_trait;
-use domain::ports::BlobStore;
+use domain::ports::{BlobStore, BlobWriter};
 use domain::{Error, Result};
 use futures_util::TryStreamExt;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
-use object_store::{GetOptions, GetRange, ObjectStore, PutPayload};
+use object_store::{GetOptions, GetRange, ObjectStore, PutPayload, WriteMultipart};
 
 /// A blob store rooted at a directory.
 #[derive(Debug)]
@@ -119,6 +119,17 @@ impl BlobStore for LocalBlobStore {
         Ok(out)
     }
 
+    async fn put_parts(&self, key: &str) -> Result<Box<dyn BlobWriter>> {
+        let upload = self
+            .inner
+            .put_multipart(&ObjectPath::from(key))
+            .await
+            .map_err(storage)?;
+        Ok(Box::new(PartWriter(WriteMultipart::new_with_chunk_size(
+            upload, PART_SIZE,
+        ))))
+    }
+
     async fn check(&self) -> Result<()> {
         // A write and a read prove the directory exists and is writable.
         let key = ".readyz";
@@ -127,6 +138,37 @@ impl BlobStore for LocalBlobStore {
             Some(b) if b == b"ok" => Ok(()),
             _ => Err(Error::Storage("blob probe read back wrong".into())),
         }
+    }
+}
+
+/// Size of each part sent on; S3-compatible stores want at least 5 MiB.
+const PART_SIZE: usize = 8 * 1024 * 1024;
+
+/// Parts in flight at once: enough to overlap sending with sealing, few
+/// enough that a writer holds at most a few parts in memory.
+const PARTS_IN_FLIGHT: usize = 2;
+
+/// object_store's multipart writer behind [`BlobWriter`].
+struct PartWriter(WriteMultipart);
+
+#[async_trait]
+impl BlobWriter for PartWriter {
+    async fn write(&mut self, bytes: Vec<u8>) -> Result<()> {
+        self.0
+            .wait_for_capacity(PARTS_IN_FLIGHT)
+            .await
+            .map_err(storage)?;
+        self.0.put(bytes.into());
+        Ok(())
+    }
+
+    async fn finish(self: Box<Self>) -> Result<()> {
+        self.0.finish().await.map_err(storage)?;
+        Ok(())
+    }
+
+    async fn abort(self: Box<Self>) -> Result<()> {
+        self.0.abort().await.map_err(storage)
     }
 }
 
@@ -147,6 +189,28 @@ mod tests {
         store.delete("a/b/c").await.unwrap();
         assert_eq!(store.get("a/b/c").await.unwrap(), None);
         store.delete("a/b/c").await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_blob_written_in_parts_appears_whole_only_when_finished() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalBlobStore::open(&dir.path().join("blobs")).unwrap();
+        let mut w = store.put_parts("big/one").await.unwrap();
+        let mut expected = Vec::new();
+        for i in 0..5u8 {
+            let part = vec![i; PART_SIZE / 2 + 3];
+            expected.extend_from_slice(&part);
+            w.write(part).await.unwrap();
+        }
+        assert_eq!(store.get("big/one").await.unwrap(), None);
+        w.finish().await.unwrap();
+        assert_eq!(store.get("big/one").await.unwrap().unwrap(), expected);
+
+        let mut w = store.put_parts("big/two").await.unwrap();
+        w.write(vec![1; 10]).await.unwrap();
+        w.abort().await.unwrap();
+        assert_eq!(store.get("big/two").await.unwrap(), None);
+        assert_eq!(store.list("big/").await.unwrap().len(), 1);
     }
 
     #[tokio::test]

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use domain::ports::BlobStore;
+use domain::ports::{BlobStore, BlobWriter};
 use domain::Result;
 
 /// The key prefix of region `name`'s blobs.
@@ -68,6 +68,11 @@ impl BlobStore for RegionalBlobStore {
     async fn get_range(&self, key: &str, start: u64, end: u64) -> Result<Option<Vec<u8>>> {
         let (store, key) = self.route(key);
         store.get_range(key, start, end).await
+    }
+
+    async fn put_parts(&self, key: &str) -> Result<Box<dyn BlobWriter>> {
+        let (store, key) = self.route(key);
+        store.put_parts(key).await
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<(String, u64)>> {

@@ -125,15 +125,7 @@ impl UploadStore for SqlStore {
             .fetch_optional(db)
             .await
             .map_err(storage)?);
-        Ok(row.map(|r| Upload {
-            id: r.0,
-            account_id: AccountId(r.1),
-            media_type: r.2,
-            name: r.3,
-            size: r.4,
-            received: r.5,
-            created_at: Timestamp(r.6),
-        }))
+        Ok(row.map(upload_of))
     }
 
     async fn advance_upload(&self, id: &str, from: i64, to: i64, now: Timestamp) -> Result<bool> {
@@ -150,6 +142,18 @@ impl UploadStore for SqlStore {
             .map_err(storage))
     }
 
+    async fn idle_uploads(&self, before: Timestamp, limit: i64) -> Result<Vec<Upload>> {
+        let rows: Vec<UploadRow> = on_db!(&self.db, db => sqlx::query_as(
+                "SELECT id, account_id, media_type, name, size, received, created_at \
+                 FROM album_uploads WHERE updated_at < $1 ORDER BY updated_at LIMIT $2")
+            .bind(before.ms())
+            .bind(limit)
+            .fetch_all(db)
+            .await
+            .map_err(storage)?);
+        Ok(rows.into_iter().map(upload_of).collect())
+    }
+
     async fn delete_upload(&self, id: &str) -> Result<()> {
         on_db_write!(&self.db, db => sqlx::query("DELETE FROM album_uploads WHERE id = $1")
             .bind(id)
@@ -157,5 +161,17 @@ impl UploadStore for SqlStore {
             .await
             .map(|_| ())
             .map_err(storage))
+    }
+}
+
+fn upload_of(r: UploadRow) -> Upload {
+    Upload {
+        id: r.0,
+        account_id: AccountId(r.1),
+        media_type: r.2,
+        name: r.3,
+        size: r.4,
+        received: r.5,
+        created_at: Timestamp(r.6),
     }
 }

@@ -134,11 +134,18 @@ impl ClosureStore for SqlStore {
             .fetch_all(p)
             .await
             .map_err(storage)?);
+        let uploads: Vec<String> = on_db!(&self.db, p => sqlx::query_scalar(
+                "SELECT id FROM album_uploads WHERE account_id = $1")
+            .bind(account.0)
+            .fetch_all(p)
+            .await
+            .map_err(storage)?);
         Ok((
             keys,
             exports
                 .into_iter()
                 .map(|id| format!("exports/{id}/"))
+                .chain(uploads.into_iter().map(|id| format!("album-uploads/{id}/")))
                 .collect(),
         ))
     }

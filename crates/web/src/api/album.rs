@@ -4,14 +4,18 @@
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use std::sync::Arc;
+
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use domain::album::files::WINDOW;
 use domain::album::uploads::{Piece, Upload};
 use domain::album::AlbumItem;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::recordings::parse_range;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{AppJson, AppPath, AppQuery, CurrentUser};
 use crate::state::AppState;
@@ -96,7 +100,7 @@ pub async fn add(
             who.account.id,
             &media_type,
             q.name.as_deref(),
-            body.to_vec(),
+            Vec::from(body),
         )
         .await?;
     Ok((StatusCode::CREATED, Json(AlbumItemView::from(&item))))
@@ -113,25 +117,67 @@ pub async fn list(
     Ok(Json(items.iter().map(AlbumItemView::from).collect()))
 }
 
-/// One photo or clip, decrypted.
+/// One photo or clip, decrypted as it is sent (a window at a time, so a
+/// long clip is never held whole); honours a single `Range` for seeking.
 #[utoipa::path(get, path = "/api/v1/me/album/{id}", tag = "album",
     params(("id" = i64, Path, description = "item id")),
     responses((status = 200, description = "the file, with its media type"),
-              (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+              (status = 206, description = "the requested range"),
+              (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 416, body = ErrorBody)))]
 pub async fn get_one(
     State(state): State<AppState>,
     CurrentUser(who): CurrentUser,
     AppPath(id): AppPath<i64>,
+    headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let (item, bytes) = state.album.get(who.account.id, id).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, item.media_type.clone()),
-            (header::CACHE_CONTROL, "private, no-store".to_string()),
-        ],
-        Body::from(bytes),
-    )
-        .into_response())
+    let (item, file) = state.album.open_file(who.account.id, id).await?;
+    let total = file.len();
+    let Ok(range) = parse_range(&headers, total) else {
+        let mut r = ApiError::new(
+            StatusCode::RANGE_NOT_SATISFIABLE,
+            "range_not_satisfiable",
+            "the requested byte range is outside the file",
+        )
+        .into_response();
+        if let Ok(v) = HeaderValue::from_str(&format!("bytes */{total}")) {
+            r.headers_mut().insert(header::CONTENT_RANGE, v);
+        }
+        return Ok(r);
+    };
+    let (status, (start, end)) = match range {
+        None => (StatusCode::OK, (0, total)),
+        Some(r) => (StatusCode::PARTIAL_CONTENT, r),
+    };
+    let file = Arc::new(file);
+    let windows = futures_util::stream::unfold(start, move |at| {
+        let file = file.clone();
+        async move {
+            if at >= end {
+                return None;
+            }
+            let next = (at + WINDOW).min(end);
+            let bytes = file.read(at, next).await.map_err(std::io::Error::other);
+            Some((bytes, next))
+        }
+    });
+    let mut response = (status, Body::from_stream(windows)).into_response();
+    let h = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&item.media_type) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(end - start));
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    if status == StatusCode::PARTIAL_CONTENT {
+        if let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{}/{total}", end - 1)) {
+            h.insert(header::CONTENT_RANGE, v);
+        }
+    }
+    Ok(response)
 }
 
 /// A photo's thumbnail: a JPEG at most 320 pixels on its longest side,
@@ -258,7 +304,7 @@ pub async fn put_piece(
     let body = body?;
     let piece = state
         .album
-        .put_piece(who.account.id, &id, q.offset, body.to_vec())
+        .put_piece(who.account.id, &id, q.offset, Vec::from(body))
         .await?;
     Ok(Json(match piece {
         Piece::Partial(u) => upload_view(&u, None),

@@ -126,7 +126,7 @@ pub async fn init(
 
 /// Parses a single `bytes=a-b`, `bytes=a-` or `bytes=-n` range against a
 /// length; None when absent; an error when unsatisfiable.
-fn parse_range(headers: &HeaderMap, len: u64) -> Result<Option<(u64, u64)>, ()> {
+pub(crate) fn parse_range(headers: &HeaderMap, len: u64) -> Result<Option<(u64, u64)>, ()> {
     let Some(value) = headers.get(header::RANGE) else {
         return Ok(None);
     };

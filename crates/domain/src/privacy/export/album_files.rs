@@ -6,6 +6,7 @@ use std::io::Write;
 use super::archive::{media_options, zip_err, Zip};
 use super::parts::PartWriter;
 use super::{schema, ExportsDeps};
+use crate::album::files::WINDOW;
 use crate::ids::AccountId;
 use crate::Result;
 
@@ -27,7 +28,7 @@ pub(super) async fn write(
 ) -> Result<Vec<schema::AlbumEntry>> {
     let mut written = Vec::new();
     for item in deps.album.list(who).await? {
-        let (item, bytes) = match deps.album.get(who, item.id).await {
+        let (item, file) = match deps.album.open_file(who, item.id).await {
             Ok(found) => found,
             // Deleted since it was listed.
             Err(crate::Error::NotFound(_)) => continue,
@@ -36,8 +37,14 @@ pub(super) async fn write(
         let path = format!("album/{}.{}", item.id, extension(&item.media_type));
         zip.start_file(path.as_str(), media_options())
             .map_err(zip_err)?;
-        zip.write_all(&bytes).map_err(zip_err)?;
-        out.drain(false).await?;
+        // A window at a time: a long clip is never held whole.
+        let mut at = 0;
+        while at < file.len() {
+            let end = (at + WINDOW).min(file.len());
+            zip.write_all(&file.read(at, end).await?).map_err(zip_err)?;
+            out.drain(false).await?;
+            at = end;
+        }
         written.push(schema::AlbumEntry {
             path,
             name: item.name,

@@ -30,7 +30,7 @@ pub(super) const TABLES: &[Table] = &[
         holds: "a large album upload under way: its type, file name, size and how much has arrived",
         purpose: Album,
         basis: Contract,
-        retention: "until the upload completes",
+        retention: "until the upload completes, or a day after its last piece if it never does",
         recipients: &[],
         columns: &[
             col("id", Technical),

@@ -117,7 +117,7 @@ pub(super) const BLOBS: &[BlobKind] = &[
         class: Media,
         purpose: Album,
         basis: Contract,
-        retention: "until the upload completes",
+        retention: "until the upload completes, or a day after its last piece if it never does",
         recipients: &[],
     },
     BlobKind {
