@@ -21,7 +21,7 @@ use tokio::task::JoinSet;
 use super::report::{Goal, Op, Outcome, Reporter};
 use super::server::{BenchServer, OWNER};
 use super::sys::{cpu_seconds, free_bytes, mb, quantile, ScratchDir};
-use super::{capacity, settle, shared_cores_note, Options};
+use super::{capacity, http_floor, settle, shared_cores_note, Options};
 use crate::simulate::{Pacing, SimStats, Simulator};
 
 /// Serial prefix of the fast-run cameras.
@@ -180,7 +180,10 @@ async fn plain_writes(
 
 /// The fast run, then its baseline once the server and its files are gone,
 /// so the baseline also starts with the page cache free of dirty data.
-async fn measure(opts: &Options, rep: &Reporter) -> anyhow::Result<(FastRun, PlainRun)> {
+async fn measure(
+    opts: &Options,
+    rep: &Reporter,
+) -> anyhow::Result<(FastRun, PlainRun, http_floor::Floor)> {
     let segments = Arc::new(demo_segments()?);
     let server = BenchServer::start("ingest").await?;
     let fast = fast_run(&server, opts).await;
@@ -189,10 +192,20 @@ async fn measure(opts: &Options, rep: &Reporter) -> anyhow::Result<(FastRun, Pla
     stopped?;
     settle(rep).await;
     let dir = ScratchDir::new("plain-writes")?;
-    let plain = plain_writes(dir.path(), opts.cameras, fast.stored.max(1), segments).await?;
+    let plain = plain_writes(
+        dir.path(),
+        opts.cameras,
+        fast.stored.max(1),
+        segments.clone(),
+    )
+    .await?;
     drop(dir);
     settle(rep).await;
-    Ok((fast, plain))
+    let dir = ScratchDir::new("http-floor")?;
+    let floor = http_floor::run(dir.path(), opts.cameras, fast.stored.max(1), segments).await?;
+    drop(dir);
+    settle(rep).await;
+    Ok((fast, plain, floor))
 }
 
 /// Runs the benchmark: the fast run, then the real-time capacity search.
@@ -201,7 +214,7 @@ pub async fn run(opts: &Options, rep: &mut Reporter) -> anyhow::Result<()> {
         "ingest: {} cameras at fast pacing for {} s, then the same number of plain file writes",
         opts.cameras, opts.seconds
     ));
-    let (fast, plain) = measure(opts, rep).await?;
+    let (fast, plain, floor) = measure(opts, rep).await?;
     let rate = |bytes: u64, d: Duration| mb(bytes) / d.as_secs_f64().max(1e-9);
     let fast_mb_s = rate(fast.bytes, fast.elapsed);
     let gb = |b: u64| b as f64 / 1e9;
@@ -226,6 +239,16 @@ pub async fn run(opts: &Options, rep: &mut Reporter) -> anyhow::Result<()> {
     .detail("ack_p99_ms", fast.p99_ms)
     .detail("plain_segments", plain.segments)
     .detail("plain_seconds", plain.elapsed.as_secs_f64())
+    .detail("http_floor_mb_s", rate(floor.bytes, floor.elapsed))
+    .detail(
+        "http_floor_ratio_to_plain",
+        rate(floor.bytes, floor.elapsed) / rate(plain.bytes, plain.elapsed).max(1e-9),
+    )
+    .detail(
+        "ratio_to_http_floor",
+        fast_mb_s / rate(floor.bytes, floor.elapsed).max(1e-9),
+    )
+    .detail("http_floor_cpu_s_per_mb", per_mb(floor.cpu, floor.bytes))
     .detail("disk_free_gb", fast.disk.0.map(gb))
     .detail("disk_budget_gb", gb(fast.disk.1))
     .note(format!(

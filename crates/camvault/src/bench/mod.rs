@@ -14,6 +14,7 @@ mod crypto;
 mod events;
 mod export;
 mod fill;
+mod http_floor;
 mod ingest;
 mod live;
 mod memory;

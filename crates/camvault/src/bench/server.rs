@@ -23,11 +23,15 @@ pub const OWNER: &str = "bench";
 const STOP_GRACE: Duration = Duration::from_secs(15);
 
 /// Settings of a bench server: defaults, except a throwaway directory, a
-/// port of the system's choosing, and retention far longer than any index
-/// the benchmarks build, so the purge job never runs during a measurement.
+/// port of the system's choosing, retention far longer than any index the
+/// benchmarks build, so the purge job never runs during a measurement, and
+/// no per-address rate limit: every simulated camera and viewer comes from
+/// 127.0.0.1, where real ones each have an address of their own.
 fn bench_config(data_dir: PathBuf) -> Config {
     Config {
         listen: "127.0.0.1:0".into(),
+        rate_limit_per_minute: 0,
+        auth_rate_limit_per_minute: 0,
         key_vault_dir: Some(data_dir.join("keys")),
         data_dir,
         retention_days: 3650,
