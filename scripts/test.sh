@@ -8,7 +8,7 @@
 #   --no-lint      skip cargo fmt --check and clippy
 #   --sqlite-only  skip the PostgreSQL run
 #   --no-fuzz      skip the fuzz targets
-# With CI=true, a missing PostgreSQL or Chromium/node is an error instead of a SKIP,
+# With CI=true, a missing PostgreSQL, moto or Chromium/node is an error instead of a SKIP,
 # and cargo-fuzz is installed when missing.
 # Env: CHROMIUM (default /usr/bin/chromium), FUZZ_SECS (default 60 per target).
 set -euo pipefail
@@ -55,11 +55,16 @@ missing() {
 }
 
 pg_state=""
+s3_state=""
 cleanup() {
     if [[ -n "$pg_state" && -s "$pg_state" ]]; then
         scripts/pg-throwaway.sh stop "$pg_state" || true
     fi
     [[ -z "$pg_state" ]] || rm -f "$pg_state"
+    if [[ -n "$s3_state" && -s "$s3_state" ]]; then
+        scripts/s3-throwaway.sh stop "$s3_state" || true
+    fi
+    [[ -z "$s3_state" ]] || rm -f "$s3_state"
 }
 trap cleanup EXIT
 
@@ -75,6 +80,17 @@ if ((lint)); then
     scripts/check-layers.sh
 else
     echo "SKIP lint: --no-lint"
+fi
+
+# An S3-compatible server (moto) for the blob-store tests of both runs.
+step "S3-compatible test server (scripts/s3-throwaway.sh)"
+if ! scripts/s3-throwaway.sh check >/dev/null; then
+    missing s3 "moto_server not found (pip install 'moto[server]', or set MOTO_SERVER)"
+else
+    s3_state=$(mktemp "${TMPDIR:-/tmp}/camvault-s3state.XXXXXX")
+    CAMVAULT_TEST_S3_ENDPOINT=$(scripts/s3-throwaway.sh start "$s3_state" | tail -n1)
+    export CAMVAULT_TEST_S3_ENDPOINT
+    echo "S3 endpoint: $CAMVAULT_TEST_S3_ENDPOINT"
 fi
 
 # c: SQLite

@@ -31,7 +31,7 @@ use domain::privacy::retention::{Retention, RetentionConfig};
 use domain::privacy::statistics::Statistics;
 use domain::privacy::usage::Usage;
 use domain::recordings::{Recordings, RecordingsConfig, RecordingsDeps};
-use store::{LocalBlobStore, RegionalBlobStore, SqlStore};
+use store::{ObjectBlobStore, RegionalBlobStore, SqlStore};
 
 use crate::config::Config;
 use crate::master_key;
@@ -187,6 +187,16 @@ fn external_sign_in(
 }
 
 /// Region names: 1-32 of a-z, 0-9 and '-' (they become key prefixes).
+/// A region's blob store: `s3://bucket` is a bucket of the configured
+/// S3-compatible service, anything else a local directory.
+fn region_store(config: &Config, place: &std::path::Path) -> anyhow::Result<ObjectBlobStore> {
+    let text = place.to_string_lossy();
+    Ok(match text.strip_prefix("s3://") {
+        Some(bucket) => ObjectBlobStore::s3(&config.s3_settings(), bucket.trim_end_matches('/'))?,
+        None => ObjectBlobStore::local(place)?,
+    })
+}
+
 fn valid_region(name: &str) -> bool {
     (1..=32).contains(&name.len())
         && name
@@ -254,7 +264,8 @@ impl Core {
             email.clone(),
             deps.clock.clone(),
         ));
-        // One blob store per region (F11); the home region's is `blob_dir`.
+        // One blob store per region (F11); the home region's is `blob_bucket`
+        // or else `blob_dir`.
         let mut others: BTreeMap<String, Arc<dyn BlobStore>> = BTreeMap::new();
         for (name, dir) in &config.regions {
             if name == &config.home_region || !valid_region(name) {
@@ -262,13 +273,16 @@ impl Core {
                     "region {name:?}: names are 1-32 of a-z, 0-9 and '-', other than home_region"
                 );
             }
-            others.insert(name.clone(), Arc::new(LocalBlobStore::open(dir)?));
+            others.insert(name.clone(), Arc::new(region_store(config, dir)?));
         }
         let regions = Regions {
             home: config.home_region.clone(),
             others: others.keys().cloned().collect(),
         };
-        let home: Arc<dyn BlobStore> = Arc::new(LocalBlobStore::open(&config.blob_dir())?);
+        let home: Arc<dyn BlobStore> = Arc::new(match &config.blob_bucket {
+            Some(bucket) => ObjectBlobStore::s3(&config.s3_settings(), bucket)?,
+            None => ObjectBlobStore::local(&config.blob_dir())?,
+        });
         let blobs: Arc<dyn BlobStore> = Arc::new(RegionalBlobStore::new(home, others));
         let region_prefix = Arc::new(RegionPrefix::new(shared.clone(), regions));
         let vault: Arc<dyn domain::ports::KeyVault> =

@@ -20,6 +20,21 @@ pub struct Config {
     pub database_url: Option<String>,
     /// Blob directory; default `<data_dir>/blobs`.
     pub blob_dir: Option<PathBuf>,
+    /// S3-compatible bucket for the home region's blobs instead of
+    /// `blob_dir` (the `s3_*` settings say how to reach it).
+    pub blob_bucket: Option<String>,
+    /// S3 endpoint URL; AWS when unset.
+    pub s3_endpoint: Option<String>,
+    /// S3 region name (`us-east-1` when unset).
+    pub s3_region: Option<String>,
+    /// S3 access key id; `AWS_ACCESS_KEY_ID` when unset.
+    pub s3_access_key_id: Option<String>,
+    /// S3 secret access key; `AWS_SECRET_ACCESS_KEY` when unset.
+    pub s3_secret_access_key: Option<String>,
+    /// Bucket in the URL path rather than the host name (most self-hosted services).
+    pub s3_path_style: bool,
+    /// Allows a plain-HTTP S3 endpoint (a service on the same host or LAN).
+    pub s3_allow_http: bool,
     /// Master key file; default `<data_dir>/master.key`.
     pub master_key_file: Option<PathBuf>,
     /// Key vault directory (per-account secrets and the erasure ledger);
@@ -79,7 +94,7 @@ pub struct Config {
     pub age_check: bool,
     /// The home region's name: its blobs are in `blob_dir`.
     pub home_region: String,
-    /// Other regions: name → blob directory (F11).
+    /// Other regions: name → blob directory, or `s3://bucket` (F11).
     pub regions: std::collections::BTreeMap<String, PathBuf>,
     /// The age below which a guardian must confirm (with `age_check`).
     pub minimum_age: u32,
@@ -145,6 +160,13 @@ impl Default for Config {
             data_dir: PathBuf::from("./data"),
             database_url: None,
             blob_dir: None,
+            blob_bucket: None,
+            s3_endpoint: None,
+            s3_region: None,
+            s3_access_key_id: None,
+            s3_secret_access_key: None,
+            s3_path_style: false,
+            s3_allow_http: false,
             master_key_file: None,
             key_vault_dir: None,
             public_url: None,
@@ -214,6 +236,13 @@ impl std::fmt::Debug for Config {
             .field("key_vault_dir", &self.key_vault_dir)
             .field("database_url", &redact(&self.database_url))
             .field("blob_dir", &self.blob_dir)
+            .field("blob_bucket", &self.blob_bucket)
+            .field("s3_endpoint", &self.s3_endpoint)
+            .field("s3_region", &self.s3_region)
+            .field("s3_access_key_id", &redact(&self.s3_access_key_id))
+            .field("s3_secret_access_key", &redact(&self.s3_secret_access_key))
+            .field("s3_path_style", &self.s3_path_style)
+            .field("s3_allow_http", &self.s3_allow_http)
             .field("public_url", &self.public_url)
             .field("session_idle_days", &self.session_idle_days)
             .field("body_limit_bytes", &self.body_limit_bytes)
@@ -318,6 +347,13 @@ const ENV_KEYS: &[&str] = &[
     "data_dir",
     "database_url",
     "blob_dir",
+    "blob_bucket",
+    "s3_endpoint",
+    "s3_region",
+    "s3_access_key_id",
+    "s3_secret_access_key",
+    "s3_path_style",
+    "s3_allow_http",
     "master_key_file",
     "key_vault_dir",
     "public_url",
@@ -397,6 +433,19 @@ impl Config {
         self.database_url
             .clone()
             .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("camvault.db").display()))
+    }
+
+    /// How to reach the S3-compatible service, for `blob_bucket` and
+    /// `s3://` regions.
+    pub fn s3_settings(&self) -> store::S3Settings {
+        store::S3Settings {
+            endpoint: self.s3_endpoint.clone(),
+            region: self.s3_region.clone(),
+            access_key_id: self.s3_access_key_id.clone(),
+            secret_access_key: self.s3_secret_access_key.clone(),
+            path_style: self.s3_path_style,
+            allow_http: self.s3_allow_http,
+        }
     }
 
     /// The blob directory in force.

@@ -13,7 +13,8 @@ pub mod blob;
 pub mod sql;
 pub mod vault;
 
-pub use blob::local::LocalBlobStore;
+pub use blob::object::ObjectBlobStore;
 pub use blob::regional::RegionalBlobStore;
+pub use blob::s3::S3Settings;
 pub use sql::SqlStore;
 pub use vault::FileKeyVault;

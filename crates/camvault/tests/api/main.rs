@@ -49,6 +49,7 @@ mod residency;
 mod retention;
 mod rtsp;
 mod rtsp_ingest;
+mod s3;
 mod search;
 mod second_factor;
 mod service_log;

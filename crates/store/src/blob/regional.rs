@@ -94,15 +94,15 @@ impl BlobStore for RegionalBlobStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::LocalBlobStore;
+    use crate::ObjectBlobStore;
 
     #[tokio::test]
     async fn each_region_keeps_its_own_blobs() {
         let dir = tempfile::tempdir().unwrap();
         let home: Arc<dyn BlobStore> =
-            Arc::new(LocalBlobStore::open(&dir.path().join("home")).unwrap());
+            Arc::new(ObjectBlobStore::local(&dir.path().join("home")).unwrap());
         let eu: Arc<dyn BlobStore> =
-            Arc::new(LocalBlobStore::open(&dir.path().join("eu")).unwrap());
+            Arc::new(ObjectBlobStore::local(&dir.path().join("eu")).unwrap());
         let store = RegionalBlobStore::new(home, BTreeMap::from([("eu".to_string(), eu)]));
         store.put("media/1/a", b"home".to_vec()).await.unwrap();
         store
