@@ -66,6 +66,8 @@ impl Default for Deps {
 pub struct Core {
     /// The SQL store.
     pub store: SqlStore,
+    /// Prometheus metrics, shared by the HTTP layer and the jobs.
+    pub metrics: Arc<web::metrics::Metrics>,
     /// The accounts service.
     pub accounts: Arc<Accounts>,
     /// The cameras service.
@@ -483,7 +485,11 @@ impl Core {
             },
         ));
         let external_sign_in = external_sign_in(config, &accounts)?;
+        let metrics = Arc::new(web::metrics::Metrics::default());
+        let pools = shared.clone();
+        metrics.set_pool_source(move || pools.pool_stats());
         Ok(Core {
+            metrics,
             billing,
             album,
             audit,

@@ -125,6 +125,9 @@ pub struct Config {
     /// Addresses of reverse proxies whose `X-Forwarded-For` and
     /// `X-Forwarded-Proto` are believed; from anyone else they are ignored.
     pub trusted_proxies: Vec<String>,
+    /// Bearer token a Prometheus scraper sends for `/metrics`; metrics
+    /// are off without one.
+    pub metrics_token: Option<String>,
     /// Requests per minute from one address (0: no limit).
     pub rate_limit_per_minute: u32,
     /// Sign-in, sign-up, code and device-token requests per minute from
@@ -210,6 +213,7 @@ impl Default for Config {
             tls_self_signed: false,
             http_redirect_listen: None,
             trusted_proxies: Vec::new(),
+            metrics_token: None,
             rate_limit_per_minute: 6000,
             auth_rate_limit_per_minute: 120,
             oidc_issuer: None,
@@ -286,6 +290,7 @@ impl std::fmt::Debug for Config {
             .field("tls_self_signed", &self.tls_self_signed)
             .field("http_redirect_listen", &self.http_redirect_listen)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("metrics_token", &redact(&self.metrics_token))
             .field("rate_limit_per_minute", &self.rate_limit_per_minute)
             .field(
                 "auth_rate_limit_per_minute",
@@ -397,6 +402,7 @@ const ENV_KEYS: &[&str] = &[
     "tls_self_signed",
     "http_redirect_listen",
     "trusted_proxies",
+    "metrics_token",
     "rate_limit_per_minute",
     "auth_rate_limit_per_minute",
     "oidc_issuer",

@@ -56,7 +56,9 @@ pub fn spawn_purge(core: Core, every: Duration, stop: watch::Receiver<bool>) -> 
 /// recordings and events past retention. Each step is idempotent: one that
 /// fails is retried by the next round.
 pub async fn purge_round(core: &Core) {
-    match core.retention.run(false).await {
+    let result = core.retention.run(false).await;
+    core.metrics.job("retention_rules", result.is_ok());
+    match result {
         Ok(items) => {
             for i in items.iter().filter(|i| i.count > 0) {
                 tracing::info!(class = i.class, rule = %i.rule, rows = i.count, "retention applied");
@@ -64,32 +66,44 @@ pub async fn purge_round(core: &Core) {
         }
         Err(e) => tracing::error!(error = %e, "retention rules not applied"),
     }
-    if let Err(e) = core.usage.purge().await {
+    let result = core.usage.purge().await;
+    core.metrics.job("usage_prune", result.is_ok());
+    if let Err(e) = result {
         tracing::warn!(error = %e, "old usage counts not pruned");
     }
-    match core.closures.erase_due().await {
+    let result = core.closures.erase_due().await;
+    core.metrics.job("account_erasure", result.is_ok());
+    match result {
         Ok(0) => {}
         Ok(n) => tracing::info!(accounts = n, "cancelled accounts erased"),
         // Erasure is key-first, so a half-done one is unreadable already.
         Err(e) => tracing::error!(error = %e, "account erasure failed"),
     }
-    match core.requests.remind().await {
+    let result = core.requests.remind().await;
+    core.metrics.job("request_reminders", result.is_ok());
+    match result {
         Ok(0) => {}
         Ok(n) => tracing::info!(requests = n, "administrators reminded of requests due soon"),
         Err(e) => tracing::error!(error = %e, "request reminders failed"),
     }
     // Periods end before the purge, so it applies the plans that hold now.
-    match core.billing.roll_periods().await {
+    let result = core.billing.roll_periods().await;
+    core.metrics.job("plan_periods", result.is_ok());
+    match result {
         Ok(0) => {}
         Ok(n) => tracing::info!(orders = n, "plan periods rolled"),
         Err(e) => tracing::error!(error = %e, "plan periods not rolled"),
     }
-    match core.album.drop_abandoned_uploads().await {
+    let result = core.album.drop_abandoned_uploads().await;
+    core.metrics.job("abandoned_uploads", result.is_ok());
+    match result {
         Ok(0) => {}
         Ok(n) => tracing::info!(uploads = n, "abandoned album uploads dropped"),
         Err(e) => tracing::warn!(error = %e, "abandoned album uploads not dropped"),
     }
-    match core.recordings.purge().await {
+    let result = core.recordings.purge().await;
+    core.metrics.job("recording_purge", result.is_ok());
+    match result {
         Ok(r) if r != Default::default() => tracing::info!(
             expired = r.expired,
             outside_events = r.outside_events,
@@ -101,7 +115,9 @@ pub async fn purge_round(core: &Core) {
         Err(e) => tracing::error!(error = %e, "retention purge failed"),
     }
     let days = core.recordings.config().retention_days;
-    match core.events.purge(days).await {
+    let result = core.events.purge(days).await;
+    core.metrics.job("event_purge", result.is_ok());
+    match result {
         Ok(0) => {}
         Ok(n) => tracing::info!(events = n, "expired events purged"),
         Err(e) => tracing::error!(error = %e, "event purge failed"),

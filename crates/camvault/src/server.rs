@@ -89,6 +89,11 @@ impl App {
             public_url: public_url.clone(),
             body_limit: config.body_limit_bytes,
             session_max_age_secs: (config.session_idle_days * 24 * 3600) as i64,
+            metrics_token_hash: config
+                .metrics_token
+                .as_deref()
+                .filter(|t| !t.is_empty())
+                .map(web::metrics::token_hash),
             mqtt: config.mqtt_url.as_deref().map(|url| web::state::MqttInfo {
                 broker: crate::senders::mqtt_broker(url),
                 prefix: config.mqtt_prefix.clone(),
@@ -119,6 +124,7 @@ impl App {
             billing: core.billing.clone(),
             album: core.album.clone(),
             settings: Arc::new(settings),
+            metrics: core.metrics.clone(),
         });
         // Before the port opens, so no upload is in flight: a blob without
         // a row can only be the leftover of a crash.

@@ -10,6 +10,7 @@ pub mod api;
 pub mod error;
 pub mod extract;
 pub mod limits;
+pub mod metrics;
 pub mod pages;
 pub mod router;
 pub mod state;

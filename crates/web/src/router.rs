@@ -405,6 +405,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::cameras::routes())
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(crate::metrics::serve))
         .route("/api/openapi.json", get(openapi::openapi_json))
         .route("/api/docs", get(openapi::docs_page))
         .route("/assets/style.css", get(style_css))
@@ -431,6 +432,10 @@ pub fn router(state: AppState) -> Router {
             forwarded_headers,
         ))
         .layer(middleware::from_fn(same_origin))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::metrics::track,
+        ))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             // The matched route, never the raw URI: query strings may hold tokens.

@@ -58,6 +58,8 @@ pub struct AppState {
     pub external_sign_in: Option<Arc<domain::accounts::external::ExternalSignIn>>,
     /// HTTP-level settings.
     pub settings: Arc<WebSettings>,
+    /// This server's Prometheus metrics.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// Settings that only matter to the HTTP layer.
@@ -80,6 +82,8 @@ pub struct WebSettings {
     pub session_max_age_secs: i64,
     /// The MQTT integration the operator set up, shown on the integrations page.
     pub mqtt: Option<MqttInfo>,
+    /// SHA-256 of the token a metrics scraper sends; metrics are off without one.
+    pub metrics_token_hash: Option<[u8; 32]>,
 }
 
 /// What the integrations page says about MQTT (no credentials).
@@ -104,6 +108,7 @@ impl Default for WebSettings {
             hsts: false,
             trusted_proxies: Vec::new(),
             limits: Arc::new(crate::limits::RateLimits::default()),
+            metrics_token_hash: None,
         }
     }
 }

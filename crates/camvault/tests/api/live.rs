@@ -15,7 +15,7 @@ use crate::recordings::{demo, put_segment, recording_camera, share_with_grandma,
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(
+pub async fn connect(
     app: &TestApp,
     cam: &Cam,
     token: &str,

@@ -34,6 +34,7 @@ mod integrations;
 mod marketing;
 mod masking;
 mod matrix;
+mod metrics;
 mod minors;
 mod motion;
 mod mqtt;

@@ -77,6 +77,17 @@ impl SqlStore {
         Ok(())
     }
 
+    /// Each connection pool: (name, connections open, idle), for metrics.
+    pub fn pool_stats(&self) -> Vec<(&'static str, u32, usize)> {
+        match &self.db {
+            Db::Sqlite { read, write } => vec![
+                ("read", read.size(), read.num_idle()),
+                ("write", write.size(), write.num_idle()),
+            ],
+            Db::Postgres(p) => vec![("main", p.size(), p.num_idle())],
+        }
+    }
+
     /// Whether this store is SQLite (one file) rather than PostgreSQL.
     pub fn is_sqlite(&self) -> bool {
         matches!(self.db, Db::Sqlite { .. })

@@ -165,6 +165,22 @@ pub async fn upload_segment(
     state
         .recordings
         .note_upload(camera.id, outcome, started.0.elapsed());
+    let counted = match outcome {
+        UploadOutcome::Stored => "stored",
+        UploadOutcome::Refused => "refused",
+        UploadOutcome::Failed => "failed",
+    };
+    state
+        .metrics
+        .ingest_segments
+        .get_or_create(&crate::metrics::OutcomeLabels { outcome: counted })
+        .inc();
+    if let Ok((record, Stored::New)) = &result {
+        state
+            .metrics
+            .ingest_bytes
+            .inc_by(record.segment.bytes.max(0) as u64);
+    }
     let (record, stored) = result?;
     Ok((
         status(stored),

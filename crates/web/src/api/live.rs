@@ -59,7 +59,10 @@ pub async fn live(
             "open this endpoint as a WebSocket",
         )
     })?;
-    Ok(upgrade.on_upgrade(move |socket| stream(state, who, camera, socket)))
+    Ok(upgrade.on_upgrade(move |socket| async move {
+        let _counted = crate::metrics::ViewerGuard::new(&state.metrics);
+        stream(state, who, camera, socket).await
+    }))
 }
 
 /// Whether `who` may still watch: access kept and privacy mode off.
