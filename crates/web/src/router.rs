@@ -6,6 +6,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{delete, get, post, put};
 use axum::Router;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
@@ -444,11 +445,25 @@ pub fn router(state: AppState) -> Router {
                 .get::<MatchedPath>()
                 .map(|m| m.as_str().to_string())
                 .unwrap_or_else(|| "unmatched".to_string());
-            tracing::info_span!("http", method = %req.method(), route = %route)
+            // Set by the layer below from the caller's header or a new UUID,
+            // so one id follows a request through proxies and logs.
+            let id = req
+                .headers()
+                .get(REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-")
+                .to_string();
+            tracing::info_span!("http", method = %req.method(), route = %route, request_id = %id)
         }))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .with_state(state);
     with_security_headers(app, hsts)
 }
+
+/// The header carrying a request's id, taken from the caller (a proxy or
+/// another instance) or made here, and returned with the response.
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 async fn script(body: &'static str) -> impl IntoResponse {
     (

@@ -1,6 +1,7 @@
-//! Prometheus metrics at `/metrics`: off without a token, refused without
+//! Observability. Prometheus metrics at `/metrics`: off without a token, refused without
 //! it, and counting requests by route pattern (never the raw path),
-//! segment uploads, live viewers, job runs and database connections.
+//! segment uploads, live viewers, job runs and database connections. And a
+//! request id on every answer.
 
 use futures_util::StreamExt;
 use reqwest::StatusCode;
@@ -100,4 +101,23 @@ async fn a_scraper_with_the_token_sees_requests_ingest_viewers_jobs_and_pools() 
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     panic!("the closed live socket is still counted");
+}
+
+#[tokio::test]
+async fn every_answer_carries_a_request_id_kept_from_the_caller() {
+    let app = TestApp::spawn().await;
+    let made = app.client.get(app.url("/healthz")).send().await.unwrap();
+    let id = made.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert_eq!(id.len(), 36, "{id}");
+    let other = app.client.get(app.url("/nowhere")).send().await.unwrap();
+    assert_ne!(other.headers()["x-request-id"].to_str().unwrap(), id);
+    // A proxy's (or another instance's) id goes on with the request.
+    let kept = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "lb-7f3a-0042")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(kept.headers()["x-request-id"], "lb-7f3a-0042");
 }
