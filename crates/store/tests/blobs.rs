@@ -98,35 +98,11 @@ async fn the_local_store_keeps_the_contract() {
     keeps_the_contract(&store).await;
 }
 
-/// The S3-compatible server for tests, or None (skipped) outside CI.
-pub fn s3_endpoint() -> Option<String> {
-    match std::env::var("CAMVAULT_TEST_S3_ENDPOINT") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("CAMVAULT_TEST_S3_ENDPOINT is required when CI=true")
-        }
-        _ => {
-            println!(
-                "SKIP S3 half: CAMVAULT_TEST_S3_ENDPOINT is not set (scripts/test.sh starts moto)"
-            );
-            None
-        }
-    }
-}
-
 #[tokio::test]
 async fn an_s3_bucket_keeps_the_same_contract() {
-    let Some(endpoint) = s3_endpoint() else {
+    let Some((endpoint, bucket)) = testkit::s3::fresh_bucket("contract").await else {
         return;
     };
-    let bucket = format!("contract-{:08x}", rand::random::<u32>());
-    // moto takes an unsigned bucket creation.
-    let made = reqwest::Client::new()
-        .put(format!("{endpoint}/{bucket}"))
-        .send()
-        .await
-        .unwrap();
-    assert!(made.status().is_success(), "{}", made.status());
     let settings = S3Settings {
         endpoint: Some(endpoint),
         region: Some("us-east-1".into()),

@@ -8,6 +8,7 @@
 pub mod ffprobe;
 pub mod mqtt;
 pub mod rtsp;
+pub mod s3;
 pub mod sinks;
 pub mod smtp;
 

@@ -12,47 +12,25 @@ use store::{ObjectBlobStore, S3Settings};
 use crate::helpers::{files_under, TestApp};
 use crate::recordings::{demo, recording_camera, upload_demo};
 
-fn endpoint() -> Option<String> {
-    match std::env::var("CAMVAULT_TEST_S3_ENDPOINT") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("CAMVAULT_TEST_S3_ENDPOINT is required when CI=true")
-        }
-        _ => {
-            println!("SKIP: CAMVAULT_TEST_S3_ENDPOINT is not set (scripts/test.sh starts moto)");
-            None
-        }
-    }
-}
-
-/// A new bucket on the test server, and settings that reach it.
-async fn bucket(endpoint: &str) -> (String, S3Settings) {
-    let name = format!("camvault-{:08x}", rand::random::<u32>());
-    // moto takes an unsigned bucket creation.
-    let made = reqwest::Client::new()
-        .put(format!("{endpoint}/{name}"))
-        .send()
-        .await
-        .unwrap();
-    assert!(made.status().is_success(), "{}", made.status());
-    let settings = S3Settings {
+/// Settings that reach the test server with any credentials.
+fn settings(endpoint: &str) -> S3Settings {
+    S3Settings {
         endpoint: Some(endpoint.to_string()),
         region: Some("us-east-1".into()),
         access_key_id: Some("test".into()),
         secret_access_key: Some("test".into()),
         path_style: true,
         allow_http: true,
-    };
-    (name, settings)
+    }
 }
 
 // promise: C1
 #[tokio::test]
 async fn recordings_and_the_album_live_in_the_bucket_sealed() {
-    let Some(endpoint) = endpoint() else {
+    let Some((endpoint, name)) = testkit::s3::fresh_bucket("camvault").await else {
         return;
     };
-    let (name, settings) = bucket(&endpoint).await;
+    let settings = settings(&endpoint);
     let app = TestApp::spawn_with(|c| {
         c.blob_bucket = Some(name.clone());
         c.s3_endpoint = settings.endpoint.clone();

@@ -15,7 +15,7 @@ use domain::album::AlbumItem;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::recordings::parse_range;
+use super::recordings::{parse_range, range_not_satisfiable};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{AppJson, AppPath, AppQuery, CurrentUser};
 use crate::state::AppState;
@@ -134,16 +134,7 @@ pub async fn get_one(
     let (item, file) = state.album.open_file(who.account.id, id).await?;
     let total = file.len();
     let Ok(range) = parse_range(&headers, total) else {
-        let mut r = ApiError::new(
-            StatusCode::RANGE_NOT_SATISFIABLE,
-            "range_not_satisfiable",
-            "the requested byte range is outside the file",
-        )
-        .into_response();
-        if let Ok(v) = HeaderValue::from_str(&format!("bytes */{total}")) {
-            r.headers_mut().insert(header::CONTENT_RANGE, v);
-        }
-        return Ok(r);
+        return Ok(range_not_satisfiable("file", total));
     };
     let (status, (start, end)) = match range {
         None => (StatusCode::OK, (0, total)),

@@ -157,6 +157,20 @@ pub(crate) fn parse_range(headers: &HeaderMap, len: u64) -> Result<Option<(u64, 
     Ok(Some((start, end)))
 }
 
+/// `416` for a range outside a `what` of `total` bytes, saying its length.
+pub(crate) fn range_not_satisfiable(what: &str, total: u64) -> Response {
+    let mut r = ApiError::new(
+        StatusCode::RANGE_NOT_SATISFIABLE,
+        "range_not_satisfiable",
+        format!("the requested byte range is outside the {what}"),
+    )
+    .into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("bytes */{total}")) {
+        r.headers_mut().insert(header::CONTENT_RANGE, v);
+    }
+    r
+}
+
 /// A media segment (`{segment}.m4s`), decrypted on the fly; honours a
 /// single `Range` and then decrypts only the chunks it covers.
 #[utoipa::path(get, path = "/api/v1/cameras/{id}/recordings/segments/{name}", tag = "recordings",
@@ -191,16 +205,7 @@ pub async fn segment(
             .await?
     };
     let Ok(range) = parse_range(&headers, total) else {
-        let mut r = ApiError::new(
-            StatusCode::RANGE_NOT_SATISFIABLE,
-            "range_not_satisfiable",
-            "the requested byte range is outside the segment",
-        )
-        .into_response();
-        if let Ok(v) = HeaderValue::from_str(&format!("bytes */{total}")) {
-            r.headers_mut().insert(header::CONTENT_RANGE, v);
-        }
-        return Ok(r);
+        return Ok(range_not_satisfiable("segment", total));
     };
     let mut response = match range {
         None => (StatusCode::OK, whole).into_response(),
