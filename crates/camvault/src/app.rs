@@ -68,6 +68,10 @@ pub struct Core {
     pub store: SqlStore,
     /// Prometheus metrics, shared by the HTTP layer and the jobs.
     pub metrics: Arc<web::metrics::Metrics>,
+    /// This process's name among instances sharing the database (job leases).
+    pub instance: String,
+    /// The clock the services use.
+    pub clock: Arc<dyn Clock>,
     /// The accounts service.
     pub accounts: Arc<Accounts>,
     /// The cameras service.
@@ -490,6 +494,8 @@ impl Core {
         metrics.set_pool_source(move || pools.pool_stats());
         Ok(Core {
             metrics,
+            instance: format!("{:032x}", rand::random::<u128>()),
+            clock: deps.clock.clone(),
             billing,
             album,
             audit,

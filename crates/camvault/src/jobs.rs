@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use delivery::MqttPublisher;
 use domain::cameras::{Camera, Cameras};
+use domain::ports::JobLeaseStore;
 use domain::recordings::Recordings;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -40,14 +41,39 @@ where
     })
 }
 
-/// Every `every` until `stop` turns true, one round of
-/// [`purge_round`].
+/// The lease every instance asks for before a purge round.
+const PURGE_JOB: &str = "purge";
+
+/// Every `every` until `stop` turns true, one round of [`purge_round`] if
+/// this instance holds the purge lease. Instances sharing a database thus
+/// run each round once; the lease lasts three intervals, so when its
+/// holder dies another instance takes over within that time.
 pub fn spawn_purge(core: Core, every: Duration, stop: watch::Receiver<bool>) -> JoinHandle<()> {
+    let every = every.max(Duration::from_secs(1));
+    let leased = core.clone();
     let round = move || {
-        let core = core.clone();
-        async move { purge_round(&core).await }
+        let core = leased.clone();
+        async move {
+            let now = core.clock.now();
+            let until = now.plus(every * 3);
+            match core
+                .store
+                .take_lease(PURGE_JOB, &core.instance, now, until)
+                .await
+            {
+                Ok(true) => purge_round(&core).await,
+                Ok(false) => tracing::debug!("another instance holds the purge lease"),
+                Err(e) => tracing::warn!(error = %e, "purge lease not taken"),
+            }
+        }
     };
-    spawn_every(every, Duration::from_secs(1), stop, round, || async {})
+    let last = move || async move {
+        // Stopping gives the lease up, so another instance need not wait.
+        if let Err(e) = core.store.release_lease(PURGE_JOB, &core.instance).await {
+            tracing::warn!(error = %e, "purge lease not released");
+        }
+    };
+    spawn_every(every, Duration::from_secs(1), stop, round, last)
 }
 
 /// Applies the retention rules of the service log, throttles and requests,

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod helpers;
+mod instances;
 mod ip_pages;
 mod live;
 

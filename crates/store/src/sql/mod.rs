@@ -14,6 +14,7 @@ mod events;
 mod exports;
 mod external_identities;
 mod guardians;
+mod job_leases;
 mod keys;
 mod push;
 mod recordings;

@@ -118,6 +118,20 @@ pub(super) const TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "job_leases",
+        holds: "which server instance runs each background job (retention, erasure, reminders) and until when; nothing about any person",
+        purpose: Security,
+        basis: LegitimateInterest,
+        retention: "while the service runs; each lease is renewed or taken over",
+        recipients: &[],
+        columns: &[
+            col("job", Technical),
+            col("holder", Technical),
+            col("expires_at", Technical),
+            col("taken", Technical),
+        ],
+    },
+    Table {
         name: "throttles",
         holds: "counts of failed attempts per sign-in name, address or device, to slow down guessing",
         purpose: Security,
