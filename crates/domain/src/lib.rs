@@ -20,5 +20,6 @@ pub mod notify;
 pub mod ports;
 pub mod privacy;
 pub mod recordings;
+pub mod sealed;
 
 pub use error::{Error, Result};

@@ -1,89 +1,15 @@
-//! Sealed album files read a range at a time, so a clip far larger than
-//! memory is served, exported and put together from its pieces without
-//! ever being held whole.
+//! An upload's pieces read as one file, a range at a time, so a clip far
+//! larger than memory is put together without ever being held whole.
 
 use std::sync::Arc;
 
-use crypto::blob::Header;
-
 use crate::ports::BlobStore;
+pub use crate::sealed::SealedFile;
 use crate::{Error, Result};
-
-/// Bytes read at a blob's start to parse its header; headers of album
-/// blobs are about a hundred bytes.
-const HEADER_READ: u64 = 1024;
 
 /// How much plaintext is read, sealed or sent at once when a file is
 /// handled in windows.
 pub const WINDOW: u64 = 4 * 1024 * 1024;
-
-fn crypto_err(e: crypto::Error) -> Error {
-    Error::Storage(format!("album file does not open: {e}"))
-}
-
-/// One sealed blob, opened for range reads.
-pub struct SealedFile {
-    blobs: Arc<dyn BlobStore>,
-    key: String,
-    header: Header,
-    kek: [u8; 32],
-}
-
-impl std::fmt::Debug for SealedFile {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SealedFile")
-            .field("key", &self.key)
-            .field("len", &self.header.plaintext_len)
-            .finish_non_exhaustive()
-    }
-}
-
-impl SealedFile {
-    /// Reads the header of the blob under `key`, sealed under `kek`.
-    pub(crate) async fn open(
-        blobs: Arc<dyn BlobStore>,
-        key: &str,
-        kek: [u8; 32],
-    ) -> Result<SealedFile> {
-        let head = blobs
-            .get_range(key, 0, HEADER_READ)
-            .await?
-            .ok_or(Error::NotFound("album file"))?;
-        let header = Header::parse(&head).map_err(crypto_err)?;
-        Ok(SealedFile {
-            blobs,
-            key: key.to_string(),
-            header,
-            kek,
-        })
-    }
-
-    /// Plaintext length.
-    pub fn len(&self) -> u64 {
-        self.header.plaintext_len
-    }
-
-    /// Whether the file is empty (album files never are).
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Decrypts plaintext `start..end`, reading only the chunks covering it.
-    pub async fn read(&self, start: u64, end: u64) -> Result<Vec<u8>> {
-        if start > end || end > self.len() {
-            return Err(Error::invalid("range", "outside the file"));
-        }
-        let (from, to, _) = self.header.span(start, end).map_err(crypto_err)?;
-        let chunks = self
-            .blobs
-            .get_range(&self.key, from, to)
-            .await?
-            .ok_or(Error::NotFound("album file"))?;
-        self.header
-            .open_range_owned(&self.kek, start, end, chunks)
-            .map_err(crypto_err)
-    }
-}
 
 /// The pieces of an upload read as one file.
 pub(crate) struct Pieces {
@@ -104,7 +30,7 @@ impl Pieces {
         let mut parts = Vec::with_capacity(keys.len());
         let mut at = 0;
         for key in keys {
-            let file = SealedFile::open(blobs.clone(), key, kek).await?;
+            let file = SealedFile::open(blobs.clone(), key, kek, "album file").await?;
             let next = at + file.len();
             parts.push((at, file));
             at = next;

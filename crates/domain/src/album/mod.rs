@@ -276,7 +276,7 @@ impl Album {
             .await?
             .ok_or(Error::NotFound("album item"))?;
         let key = self.recordings.keys().account_key(who).await?;
-        let file = SealedFile::open(self.blobs.clone(), &item.blob_key, key).await?;
+        let file = SealedFile::open(self.blobs.clone(), &item.blob_key, key, "album file").await?;
         Ok((item, file))
     }
 

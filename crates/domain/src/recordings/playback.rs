@@ -12,6 +12,7 @@ use crate::audit::AuditEntry;
 use crate::cameras::{Access, Camera};
 use crate::clock::Timestamp;
 use crate::ids::{AccountId, CameraId};
+use crate::sealed::SealedFile;
 use crate::{Error, Result};
 
 /// The longest range one playlist, timeline or download may cover.
@@ -21,8 +22,6 @@ const LIVE_STALE: Duration = Duration::from_secs(30);
 /// Ranges spanning more days than this read the index directly, so a long
 /// search does not push the days people are watching out of the cache.
 const MAX_CACHED_DAYS: i64 = 3;
-/// Enough bytes for any blob header this server writes.
-const HEADER_READ: u64 = 1024;
 
 /// A planned MP4 download: one init and the segments that play with it.
 #[derive(Debug, Clone)]
@@ -42,10 +41,6 @@ pub fn access_name(access: Access) -> &'static str {
         Access::Operator => "operator",
         Access::Viewer => "viewer",
     }
-}
-
-fn crypto_err(e: crypto::Error) -> Error {
-    Error::Storage(format!("sealed media: {e}"))
 }
 
 fn check_range(from: Timestamp, to: Timestamp) -> Result<()> {
@@ -320,27 +315,12 @@ impl Recordings {
         range: Option<(u64, u64)>,
     ) -> Result<(u64, (u64, u64), Vec<u8>)> {
         let key = &seg.segment.blob_key;
-        let head = self
-            .blobs
-            .get_range(key, 0, HEADER_READ)
-            .await?
-            .ok_or(Error::NotFound("segment"))?;
-        let header = crypto::blob::Header::parse(&head).map_err(crypto_err)?;
-        let total = header.plaintext_len;
-        let (start, end) = range.unwrap_or((0, total));
-        if start > end || end > total {
-            return Err(Error::invalid("range", "outside the segment"));
-        }
-        let (from, to, _) = header.span(start, end).map_err(crypto_err)?;
-        let chunks = self
-            .blobs
-            .get_range(key, from, to)
-            .await?
-            .ok_or(Error::NotFound("segment"))?;
+        let header = SealedFile::header(&self.blobs, key, "segment").await?;
         let kek = self.keys.media_key_by_id(&header.key_id).await?;
-        let plain = header
-            .open_range_owned(&kek, start, end, chunks)
-            .map_err(crypto_err)?;
+        let file = SealedFile::with_header(self.blobs.clone(), key, header, kek, "segment");
+        let total = file.len();
+        let (start, end) = range.unwrap_or((0, total));
+        let plain = file.read(start, end).await?;
         Ok((total, (start, end), plain))
     }
 
