@@ -72,6 +72,8 @@ pub struct Core {
     pub instance: String,
     /// The clock the services use.
     pub clock: Arc<dyn Clock>,
+    /// Messages to and from other instances sharing the database.
+    pub cluster: Arc<domain::cluster::Cluster>,
     /// The accounts service.
     pub accounts: Arc<Accounts>,
     /// The cameras service.
@@ -248,6 +250,8 @@ impl Core {
             None => crate::senders::sms_sender(config)?,
         };
         let shared = Arc::new(store.clone());
+        // This process's name among instances sharing the database.
+        let instance = format!("{:032x}", rand::random::<u128>());
         let audit = Arc::new(AuditLog::new(shared.clone(), &key, deps.clock.clone()));
         let statistics = Arc::new(Statistics::new(
             shared.clone(),
@@ -419,6 +423,7 @@ impl Core {
                 requests: requests.clone(),
                 album: album.clone(),
                 clock: deps.clock.clone(),
+                instance: instance.clone(),
             },
             ExportsConfig {
                 link_valid: Duration::from_secs(config.export_link_hours.max(1) * 3600),
@@ -492,9 +497,16 @@ impl Core {
         let metrics = Arc::new(web::metrics::Metrics::default());
         let pools = shared.clone();
         metrics.set_pool_source(move || pools.pool_stats());
+        let cluster = Arc::new(domain::cluster::Cluster::new(
+            shared.clone(),
+            instance.clone(),
+            deps.clock.clone(),
+        ));
+        events.join_cluster(cluster.clone());
         Ok(Core {
             metrics,
-            instance: format!("{:032x}", rand::random::<u128>()),
+            instance,
+            cluster,
             clock: deps.clock.clone(),
             billing,
             album,

@@ -120,6 +120,11 @@ pub async fn purge_round(core: &Core) {
         Ok(n) => tracing::info!(orders = n, "plan periods rolled"),
         Err(e) => tracing::error!(error = %e, "plan periods not rolled"),
     }
+    let result = core.cluster.prune().await;
+    core.metrics.job("cluster_messages", result.is_ok());
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "old cluster messages not pruned");
+    }
     let result = core.album.drop_abandoned_uploads().await;
     core.metrics.job("abandoned_uploads", result.is_ok());
     match result {

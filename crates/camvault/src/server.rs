@@ -225,6 +225,10 @@ impl App {
                 stopped.clone(),
             )
         });
+        let cluster = {
+            let (cluster, events) = (self.core.cluster.clone(), self.core.events.clone());
+            tokio::spawn(cluster.run(events, stopped.clone()))
+        };
         let exports = {
             let (exports, stopped) = (self.core.exports.clone(), stopped.clone());
             tokio::spawn(async move { exports.run(stopped).await })
@@ -286,6 +290,7 @@ impl App {
         let _ = uploads.await;
         let _ = webhooks.await;
         let _ = exports.await;
+        let _ = cluster.await;
         // After every other job: the last entries get their checkpoint.
         let _ = checkpoints.await;
         if let Some(mqtt) = mqtt {

@@ -13,6 +13,7 @@ pub mod audit;
 pub mod billing;
 pub mod cameras;
 pub mod clock;
+pub mod cluster;
 pub mod error;
 pub mod events;
 pub mod ids;

@@ -41,10 +41,10 @@ pub async fn report(app: &TestApp, token: &str, event: Value, snapshot: Option<&
 }
 
 /// An open in-app alert stream.
-struct Stream(Response, String);
+pub struct Stream(Response, String);
 
 impl Stream {
-    async fn open(p: &Person) -> Stream {
+    pub async fn open(p: &Person) -> Stream {
         let resp = p
             .client
             .get(format!("{}/api/v1/me/alerts/stream", p.base))
@@ -57,7 +57,7 @@ impl Stream {
     }
 
     /// The next alert's data, or None if none arrives within `wait`.
-    async fn next(&mut self, wait: Duration) -> Option<Value> {
+    pub async fn next(&mut self, wait: Duration) -> Option<Value> {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             if let Some(end) = self.1.find("\n\n") {

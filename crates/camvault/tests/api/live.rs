@@ -12,7 +12,7 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::helpers::TestApp;
 use crate::recordings::{demo, put_segment, recording_camera, share_with_grandma, Cam};
 
-type Socket =
+pub type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 pub async fn connect(
@@ -35,7 +35,7 @@ pub async fn connect(
     tokio_tungstenite::connect_async(req).await.map(|(s, _)| s)
 }
 
-async fn next(socket: &mut Socket) -> Message {
+pub async fn next(socket: &mut Socket) -> Message {
     tokio::time::timeout(Duration::from_secs(10), socket.next())
         .await
         .expect("a message within 10 s")
@@ -44,7 +44,7 @@ async fn next(socket: &mut Socket) -> Message {
 }
 
 /// Expects the init description, the init and one segment.
-async fn expect_segment(socket: &mut Socket, init: bool) -> Vec<u8> {
+pub async fn expect_segment(socket: &mut Socket, init: bool) -> Vec<u8> {
     if init {
         let Message::Text(text) = next(socket).await else {
             panic!("init description first")

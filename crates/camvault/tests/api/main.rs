@@ -20,6 +20,7 @@ mod camera_pages;
 mod cameras;
 mod claims;
 mod closures;
+mod cluster;
 mod conformance;
 mod consents;
 mod contacts;

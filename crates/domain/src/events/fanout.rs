@@ -56,10 +56,22 @@ impl Events {
             has_snapshot: event.snapshot_key.is_some(),
             stored: Some(Instant::now()),
         };
-        for (who, p) in &prefs {
-            if p.allows("in_app") {
-                self.hub.publish(*who, alert.clone());
-            }
+        let in_app: Vec<AccountId> = prefs
+            .iter()
+            .filter(|(_, p)| p.allows("in_app"))
+            .map(|(who, _)| *who)
+            .collect();
+        for who in &in_app {
+            self.hub.publish(*who, alert.clone());
+        }
+        if let (Some(cluster), false) = (self.cluster(), in_app.is_empty()) {
+            let accounts = in_app.iter().map(|a| a.0).collect();
+            cluster
+                .send(&crate::cluster::Message::Alert {
+                    accounts,
+                    alert: alert.clone(),
+                })
+                .await;
         }
         self.spawn_sinks(camera, event);
 

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
 use crate::ids::AccountId;
@@ -15,7 +15,7 @@ const BACKLOG: usize = 64;
 
 /// One alert as the stream carries it (no snapshot bytes: the page
 /// fetches the snapshot through the API, which checks access again).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Alert {
     /// Event id.
     pub event_id: i64,

@@ -178,6 +178,8 @@ pub struct Events {
     clock: Arc<dyn Clock>,
     config: EventsConfig,
     hub: hub::AlertHub,
+    /// Other instances' alert streams, when several share the database.
+    cluster: std::sync::OnceLock<Arc<crate::cluster::Cluster>>,
 }
 
 impl Events {
@@ -197,7 +199,25 @@ impl Events {
             clock: deps.clock,
             config,
             hub: hub::AlertHub::default(),
+            cluster: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Sends in-app alerts to sessions on other instances too (and live
+    /// segments to their viewers, through the recordings).
+    pub fn join_cluster(&self, cluster: Arc<crate::cluster::Cluster>) {
+        self.recordings.join_cluster(cluster.clone());
+        let _ = self.cluster.set(cluster);
+    }
+
+    /// The other instances, when joined.
+    pub(crate) fn cluster(&self) -> Option<&Arc<crate::cluster::Cluster>> {
+        self.cluster.get()
+    }
+
+    /// The recording service (live view of relayed segments).
+    pub fn recordings(&self) -> &Arc<Recordings> {
+        &self.recordings
     }
 
     /// The in-app alert streams.

@@ -19,6 +19,7 @@ use crate::Result;
 
 mod audit;
 mod billing;
+mod cluster;
 mod events;
 mod external_identity;
 mod job_leases;
@@ -29,6 +30,7 @@ mod service_log;
 mod webhooks;
 pub use audit::*;
 pub use billing::*;
+pub use cluster::*;
 pub use events::*;
 pub use external_identity::*;
 pub use job_leases::*;

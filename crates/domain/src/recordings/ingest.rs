@@ -354,6 +354,16 @@ impl Recordings {
         );
         self.publish_live(camera, &init, keep_audio, &segment, plain, arrived)
             .await;
+        if let Some(cluster) = self.cluster.get() {
+            if cluster.watched_elsewhere(camera.id) {
+                cluster
+                    .send(&crate::cluster::Message::Segment {
+                        camera: camera.id.0,
+                        segment: id,
+                    })
+                    .await;
+            }
+        }
         Ok((
             SegmentRecord {
                 id,

@@ -124,6 +124,15 @@ impl LiveHub {
         )
     }
 
+    /// Cameras with at least one viewer right now.
+    pub fn watched_cameras(&self) -> Vec<CameraId> {
+        self.feeds()
+            .iter()
+            .filter(|(_, f)| f.tx.receiver_count() > 0)
+            .map(|(c, _)| *c)
+            .collect()
+    }
+
     /// Number of viewers of a camera right now.
     pub fn viewers(&self, camera: CameraId) -> usize {
         self.feeds()

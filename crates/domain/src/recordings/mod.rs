@@ -277,6 +277,8 @@ pub struct Recordings {
     uploads: Mutex<uploads::Pending>,
     /// Recent camera-days' playable segments.
     slots: slots::SlotCache,
+    /// Other instances' live viewers, when several share the database.
+    cluster: std::sync::OnceLock<Arc<crate::cluster::Cluster>>,
 }
 
 impl Recordings {
@@ -298,7 +300,14 @@ impl Recordings {
             live: live::LiveHub::default(),
             uploads: Mutex::new(uploads::Pending::default()),
             slots: slots::SlotCache::default(),
+            cluster: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Names new segments of cameras watched on other instances, and says
+    /// which cameras this one's viewers watch (see [`crate::cluster`]).
+    pub fn join_cluster(&self, cluster: Arc<crate::cluster::Cluster>) {
+        let _ = self.cluster.set(cluster);
     }
 
     /// The key prefix of `account`'s new blobs: its region's (F11).

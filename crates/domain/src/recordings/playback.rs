@@ -226,19 +226,57 @@ impl Recordings {
     )> {
         // Subscribe first, so nothing arriving meanwhile is missed.
         let (held, rx) = self.live.subscribe(camera);
+        if let Some(cluster) = self.cluster.get() {
+            // The camera may upload to another instance: have it name its
+            // segments from now on rather than at the next announcement.
+            cluster
+                .send(&crate::cluster::Message::Watching {
+                    cameras: vec![camera.0],
+                })
+                .await;
+        }
         if held.is_some() {
             return Ok((held, rx));
         }
         let Some(seg) = self.index.latest_segment(camera).await? else {
             return Ok((None, rx));
         };
+        Ok((
+            self.live_from_storage(camera, &seg).await?.map(Arc::new),
+            rx,
+        ))
+    }
+
+    /// Feeds this instance's viewers of `camera` with stored segment
+    /// `segment`, which another instance received (see [`crate::cluster`]).
+    pub async fn relay_live(&self, camera: CameraId, segment: i64) -> Result<()> {
+        let Some(seg) = self.index.segment(segment).await? else {
+            // Purged or never committed: nothing to show.
+            return Ok(());
+        };
+        if seg.segment.camera_id != camera {
+            return Ok(());
+        }
+        if let Some(live) = self.live_from_storage(camera, &seg).await? {
+            self.live.publish(camera, live);
+        }
+        Ok(())
+    }
+
+    /// A stored segment as live view shows it, or None when it must not
+    /// show: missing, recorded for an earlier owner, or too old.
+    async fn live_from_storage(
+        &self,
+        camera: CameraId,
+        seg: &SegmentRecord,
+    ) -> Result<Option<super::live::LiveSegment>> {
         let owner = self.cameras.get(camera).await?.and_then(|c| c.owner);
         // An earlier owner's video never shows, not even as a live picture.
         if seg.missing
             || Some(seg.segment.account_id) != owner
             || seg.segment.end < self.clock.now().minus(LIVE_STALE)
         {
-            return Ok((None, rx));
+            return Ok(None);
         }
         let init = self
             .index
@@ -246,19 +284,16 @@ impl Recordings {
             .await?
             .ok_or(Error::NotFound("init"))?;
         let playable = self.playable_init(&init, seg.segment.has_audio).await?;
-        let (_, _, data) = self.read_segment(&seg, None).await?;
-        Ok((
-            Some(Arc::new(super::live::LiveSegment {
-                init_key: (init.id, seg.segment.has_audio),
-                init: playable.bytes,
-                mime: playable.mime,
-                codec: Arc::from(init.video_codec.as_str()),
-                data,
-                start: seg.segment.start,
-                arrived: std::time::Instant::now(),
-            })),
-            rx,
-        ))
+        let (_, _, data) = self.read_segment(seg, None).await?;
+        Ok(Some(super::live::LiveSegment {
+            init_key: (init.id, seg.segment.has_audio),
+            init: playable.bytes,
+            mime: playable.mime,
+            codec: Arc::from(init.video_codec.as_str()),
+            data,
+            start: seg.segment.start,
+            arrived: std::time::Instant::now(),
+        }))
     }
 
     /// Entries of the audit trail about `who`'s data, newest first.

@@ -90,18 +90,81 @@ impl ExportStore for SqlStore {
         rows.into_iter().map(export).collect()
     }
 
-    async fn claim_pending_export(&self) -> Result<Option<ExportRecord>> {
-        // One statement, so two workers never claim the same export.
+    async fn claim_export(
+        &self,
+        holder: &str,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> Result<Option<ExportRecord>> {
+        const CLAIMABLE: &str = "(state = 'pending' OR (state = 'running' \
+             AND (lease_until IS NULL OR lease_until <= $2)))";
+        // PostgreSQL: instances racing skip a row another is claiming and
+        // take the next; the outer condition re-checks the row once locked.
+        // SQLite has one writer, so the statement alone is enough.
+        let lock = if self.is_sqlite() {
+            ""
+        } else {
+            " FOR UPDATE SKIP LOCKED"
+        };
         let sql = format!(
-            "UPDATE exports SET state = 'running' WHERE id = (SELECT id FROM exports \
-             WHERE state = 'pending' ORDER BY requested_at, id LIMIT 1) AND state = 'pending' \
+            "UPDATE exports SET state = 'running', claimed_by = $1, lease_until = $3 \
+             WHERE id = (SELECT id FROM exports WHERE {CLAIMABLE} \
+               ORDER BY requested_at, id LIMIT 1{lock}) AND {CLAIMABLE} \
              RETURNING {COLUMNS}"
         );
         let row: Option<Row> = on_db_write!(&self.db, p => sqlx::query_as(&sql)
+            .bind(holder)
+            .bind(now.ms())
+            .bind(until.ms())
             .fetch_optional(p)
             .await
             .map_err(storage)?);
         row.map(export).transpose()
+    }
+
+    async fn renew_export_lease(&self, id: &str, holder: &str, until: Timestamp) -> Result<bool> {
+        on_db_write!(&self.db, p => sqlx::query(
+                "UPDATE exports SET lease_until = $1 \
+                 WHERE id = $2 AND claimed_by = $3 AND state = 'running'")
+            .bind(until.ms())
+            .bind(id)
+            .bind(holder)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected() == 1)
+            .map_err(storage))
+    }
+
+    async fn release_export(&self, id: &str, holder: &str) -> Result<()> {
+        on_db_write!(&self.db, p => sqlx::query(
+                "UPDATE exports SET state = 'pending', claimed_by = NULL, lease_until = NULL \
+                 WHERE id = $1 AND claimed_by = $2 AND state = 'running'")
+            .bind(id)
+            .bind(holder)
+            .execute(p)
+            .await
+            .map(|_| ())
+            .map_err(storage))
+    }
+
+    async fn finish_export(&self, e: &ExportRecord, holder: &str) -> Result<bool> {
+        on_db_write!(&self.db, p => sqlx::query(
+                "UPDATE exports SET state = $1, finished_at = $2, expires_at = $3, bytes = $4, \
+                 parts = $5, media_files = $6, error = $7, lease_until = NULL \
+                 WHERE id = $8 AND claimed_by = $9 AND state = 'running'")
+            .bind(e.state.as_str())
+            .bind(e.finished_at.map(|t| t.ms()))
+            .bind(e.expires_at.map(|t| t.ms()))
+            .bind(e.bytes)
+            .bind(e.parts)
+            .bind(e.media_files)
+            .bind(&e.error)
+            .bind(&e.id)
+            .bind(holder)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected() == 1)
+            .map_err(storage))
     }
 
     async fn update_export(&self, e: &ExportRecord) -> Result<()> {
@@ -119,15 +182,6 @@ impl ExportStore for SqlStore {
             .execute(p)
             .await
             .map(|_| ())
-            .map_err(storage))
-    }
-
-    async fn requeue_running_exports(&self) -> Result<u64> {
-        on_db_write!(&self.db, p => sqlx::query(
-                "UPDATE exports SET state = 'pending' WHERE state = 'running'")
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected())
             .map_err(storage))
     }
 

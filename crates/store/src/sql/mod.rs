@@ -8,6 +8,7 @@ mod breach;
 mod cameras;
 mod claims;
 mod closures;
+mod cluster;
 mod codes;
 mod consents;
 mod events;

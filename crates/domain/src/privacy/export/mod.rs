@@ -107,12 +107,24 @@ pub trait ExportStore: Send + Sync {
     async fn export(&self, id: &str) -> Result<Option<ExportRecord>>;
     /// A person's exports, newest first.
     async fn exports_of(&self, account: AccountId) -> Result<Vec<ExportRecord>>;
-    /// Moves the oldest pending export to running and returns it.
-    async fn claim_pending_export(&self) -> Result<Option<ExportRecord>>;
+    /// Moves the oldest pending export, or a running one whose lease ran
+    /// out by `now` (its instance died), to running for `holder` until
+    /// `until`, and returns it. Two instances never claim the same one.
+    async fn claim_export(
+        &self,
+        holder: &str,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> Result<Option<ExportRecord>>;
+    /// Extends `holder`'s lease on export `id`; false when it is no longer theirs.
+    async fn renew_export_lease(&self, id: &str, holder: &str, until: Timestamp) -> Result<bool>;
+    /// Puts `holder`'s running export `id` back to pending (a stopping instance).
+    async fn release_export(&self, id: &str, holder: &str) -> Result<()>;
+    /// Writes how `holder`'s running export ended; false when it is no
+    /// longer theirs (another instance took it over), and nothing is written.
+    async fn finish_export(&self, export: &ExportRecord, holder: &str) -> Result<bool>;
     /// Writes an export's state, sizes, times and error.
     async fn update_export(&self, export: &ExportRecord) -> Result<()>;
-    /// Puts exports left running (the server stopped mid-way) back to pending.
-    async fn requeue_running_exports(&self) -> Result<u64>;
     /// Ready exports whose link expired by `now`, and failed ones that
     /// finished before `failed_before`.
     async fn exports_to_expire(
@@ -183,7 +195,14 @@ pub struct ExportsDeps {
     pub album: Arc<crate::album::Album>,
     /// Time.
     pub clock: Arc<dyn Clock>,
+    /// This instance's name, on the leases of the exports it builds.
+    pub instance: String,
 }
+
+/// How long a claimed export stays with its instance without renewal.
+const LEASE: Duration = Duration::from_secs(60);
+/// How often a building instance renews its lease.
+const RENEW_EVERY: Duration = Duration::from_secs(15);
 
 /// The export service.
 pub struct Exports {
@@ -315,19 +334,24 @@ impl Exports {
     }
 
     /// Runs pending exports one after the other, and expires old ones,
-    /// until `stop` turns true. Exports left running by a stopped server
-    /// start over.
+    /// until `stop` turns true. Of several instances each export is built
+    /// by the one holding its lease; an export whose instance died starts
+    /// over on another once the lease runs out, and one this instance was
+    /// building when told to stop goes back to pending.
     pub async fn run(&self, mut stop: tokio::sync::watch::Receiver<bool>) {
-        if let Err(e) = self.deps.store.requeue_running_exports().await {
-            tracing::error!(error = %e, "unfinished exports not requeued");
-        }
         loop {
             if let Err(e) = self.expire().await {
                 tracing::error!(error = %e, "expired exports not deleted");
             }
             loop {
-                match self.deps.store.claim_pending_export().await {
-                    Ok(Some(export)) => self.build(export).await,
+                let now = self.deps.clock.now();
+                let claimed = self
+                    .deps
+                    .store
+                    .claim_export(&self.deps.instance, now, now.plus(LEASE))
+                    .await;
+                match claimed {
+                    Ok(Some(export)) => self.build_leased(export, &mut stop).await,
                     Ok(None) => break,
                     Err(e) => {
                         tracing::error!(error = %e, "pending exports not read");
@@ -342,6 +366,45 @@ impl Exports {
                 _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(Duration::from_secs(60)) => {}
                 _ = stop.changed() => return,
+            }
+        }
+    }
+
+    /// Builds a claimed export while renewing its lease. Building stops
+    /// when the lease is lost (another instance took the export over) or
+    /// when `stop` turns true (the export goes back to pending).
+    async fn build_leased(
+        &self,
+        export: ExportRecord,
+        stop: &mut tokio::sync::watch::Receiver<bool>,
+    ) {
+        let id = export.id.clone();
+        let holder = self.deps.instance.clone();
+        let build = self.build(export);
+        tokio::pin!(build);
+        let mut renew =
+            tokio::time::interval_at(tokio::time::Instant::now() + RENEW_EVERY, RENEW_EVERY);
+        loop {
+            tokio::select! {
+                () = &mut build => return,
+                _ = renew.tick() => {
+                    let until = self.deps.clock.now().plus(LEASE);
+                    match self.deps.store.renew_export_lease(&id, &holder, until).await {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            tracing::warn!(export = %id, "export lease lost; another instance builds it");
+                            return;
+                        }
+                        // The lease runs a while yet; the next tick retries.
+                        Err(e) => tracing::warn!(export = %id, error = %e, "export lease not renewed"),
+                    }
+                }
+                _ = stop.changed() => {
+                    if let Err(e) = self.deps.store.release_export(&id, &holder).await {
+                        tracing::warn!(export = %id, error = %e, "export not given back; its lease will run out");
+                    }
+                    return;
+                }
             }
         }
     }
@@ -374,8 +437,17 @@ impl Exports {
                 }
             }
         }
-        if let Err(e) = self.deps.store.update_export(&export).await {
-            tracing::error!(export = %export.id, error = %e, "export state not saved");
+        match self
+            .deps
+            .store
+            .finish_export(&export, &self.deps.instance)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(export = %export.id, "export taken over meanwhile; outcome dropped")
+            }
+            Err(e) => tracing::error!(export = %export.id, error = %e, "export state not saved"),
         }
     }
 

@@ -2,7 +2,7 @@
 
 use super::DataClass::{Contact, Content, Identity, NotPersonal, Technical};
 use super::LegalBasis::{Consent, Contract, LegalObligation, LegitimateInterest};
-use super::Purpose::{Account, Improvement, Recording, Rights, Security};
+use super::Purpose::{Account, Alerts, Improvement, Recording, Rights, Security};
 use super::Recipient::{EmailRelay, SmsGateway};
 use super::{col, Table};
 
@@ -115,6 +115,20 @@ pub(super) const TABLES: &[Table] = &[
             col("token_hash", Technical),
             col("created_at", Technical),
             col("last_used_at", Technical),
+        ],
+    },
+    Table {
+        name: "cluster_messages",
+        holds: "short messages between the server's instances: an alert on its way to your open pages, which cameras someone watches live, which new video to relay to them",
+        purpose: Alerts,
+        basis: Contract,
+        retention: "five minutes",
+        recipients: &[],
+        columns: &[
+            col("id", Technical),
+            col("origin", Technical),
+            col("body", Content),
+            col("created_at", Technical),
         ],
     },
     Table {
@@ -422,6 +436,8 @@ pub(super) const TABLES: &[Table] = &[
             col("parts", Technical),
             col("media_files", Technical),
             col("error", Technical),
+            col("claimed_by", Technical),
+            col("lease_until", Technical),
         ],
     },
     Table {
