@@ -9,6 +9,12 @@
 //! [`Recordings`], which applies the schedule and the audio setting and
 //! encrypts, exactly as for uploaded segments. Each stored segment also goes
 //! to the camera's motion detector ([`crate::motion_watch`]).
+//!
+//! Of several instances sharing a database, each camera is pulled by one:
+//! the supervisor holds a lease per camera (`rtsp:<id>` in `job_leases`),
+//! renewed at every scan, and starts a pull only while it holds it. When an
+//! instance dies, its cameras' leases run out and other instances' next
+//! scans take them over.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -20,6 +26,7 @@ use domain::cameras::Cameras;
 use domain::clock::{Clock, Timestamp};
 use domain::events::Events;
 use domain::ids::CameraId;
+use domain::ports::JobLeaseStore;
 use domain::recordings::ingest::SegmentUpload;
 use domain::recordings::uploads::UploadOutcome;
 use domain::recordings::Recordings;
@@ -43,6 +50,15 @@ pub struct PullDeps {
     pub events: Arc<Events>,
     /// Wall-clock time for segment timestamps.
     pub clock: Arc<dyn Clock>,
+    /// Leases, so one instance pulls each camera.
+    pub leases: Arc<dyn JobLeaseStore>,
+    /// This instance's name on its leases.
+    pub instance: String,
+}
+
+/// The lease name of a camera's pull.
+fn lease_name(camera: CameraId) -> String {
+    format!("rtsp:{}", camera.0)
 }
 
 struct Running {
@@ -58,6 +74,8 @@ fn identity(s: &PullSource) -> (String, Option<String>, Option<String>) {
 
 /// Runs the supervisor until `stop` turns true; then stops every pull.
 pub fn spawn(deps: PullDeps, rescan: Duration, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
+    // Renewed every scan; three missed scans hand the camera to another instance.
+    let lease = (rescan * 3).max(Duration::from_secs(3));
     tokio::spawn(async move {
         let mut running: HashMap<CameraId, Running> = HashMap::new();
         let mut tick = tokio::time::interval(rescan.max(Duration::from_millis(100)));
@@ -67,25 +85,47 @@ pub fn spawn(deps: PullDeps, rescan: Duration, mut stop: watch::Receiver<bool>) 
                 _ = tick.tick() => {}
                 _ = stop.changed() => break,
             }
-            if let Err(e) = reconcile(&deps, &mut running).await {
+            if let Err(e) = reconcile(&deps, &mut running, lease).await {
                 // The next scan retries; running pulls keep going meanwhile.
                 tracing::error!(error = %e, "rtsp pull scan failed");
             }
         }
-        for (_, r) in running.drain() {
+        for (id, r) in running.drain() {
             let _ = r.stop.send(true);
             let _ = r.task.await;
+            // Another instance may take the camera over at once.
+            release(&deps, id).await;
         }
     })
+}
+
+async fn release(deps: &PullDeps, camera: CameraId) {
+    if let Err(e) = deps
+        .leases
+        .release_lease(&lease_name(camera), &deps.instance)
+        .await
+    {
+        tracing::warn!(camera = %camera, error = %e, "rtsp pull lease not released");
+    }
 }
 
 async fn reconcile(
     deps: &PullDeps,
     running: &mut HashMap<CameraId, Running>,
+    lease: Duration,
 ) -> domain::Result<()> {
     let wanted = deps.cameras.cameras_to_pull().await?;
     let mut keep = Vec::with_capacity(wanted.len());
     for camera in wanted {
+        let now = deps.clock.now();
+        let held = deps
+            .leases
+            .take_lease(&lease_name(camera.id), &deps.instance, now, now.plus(lease))
+            .await?;
+        if !held {
+            // Another instance pulls it (or took it over from this one).
+            continue;
+        }
         let source = match deps.cameras.pull_source(&camera).await {
             Ok(s) => s,
             Err(e) => {
@@ -116,14 +156,19 @@ async fn reconcile(
             },
         );
     }
+    let mut dropped = Vec::new();
     running.retain(|id, r| {
         let wanted = keep.contains(id);
         if !wanted {
             tracing::info!(camera = %id, "rtsp pull stopping");
             let _ = r.stop.send(true);
+            dropped.push(*id);
         }
         wanted
     });
+    for id in dropped {
+        release(deps, id).await;
+    }
     Ok(())
 }
 

@@ -244,6 +244,8 @@ impl App {
                 recordings: self.core.recordings.clone(),
                 events: self.core.events.clone(),
                 clock: self.clock.clone(),
+                leases: Arc::new(self.core.store.clone()),
+                instance: self.core.instance.clone(),
             },
             self.rtsp_rescan,
             stopped,

@@ -16,9 +16,17 @@ use crate::recordings::{demo, put_segment, recording_camera, share_with_grandma}
 
 /// A second instance sharing everything with `first`.
 pub async fn second_instance(first: &TestApp) -> TestApp {
+    second_instance_with(first, |_| {}).await
+}
+
+/// Like [`second_instance`], after `adjust` changed its configuration.
+pub async fn second_instance_with(
+    first: &TestApp,
+    adjust: impl FnOnce(&mut camvault::config::Config),
+) -> TestApp {
     let (db, key, vault, blobs) = (
         first.config.database_url(),
-        first.config.data_dir.join("master.key"),
+        first.config.master_key_file(),
         first.config.key_vault_dir(),
         first.config.blob_dir(),
     );
@@ -47,8 +55,35 @@ pub async fn second_instance(first: &TestApp) -> TestApp {
         c.s3_region = region;
         c.s3_path_style = path_style;
         c.s3_allow_http = http;
+        adjust(c);
     })
     .await
+}
+
+/// `n` instances sharing a database, master key, key vault and blob store
+/// that all live in the returned directory, so that any of them can stop
+/// (and drop its own directory) while the others go on.
+pub async fn shared_instances(
+    n: usize,
+    adjust: impl Fn(&mut camvault::config::Config),
+) -> (tempfile::TempDir, Vec<TestApp>) {
+    let shared = tempfile::tempdir().unwrap();
+    let db = testkit::test_database_url(shared.path()).await;
+    let root = shared.path().to_path_buf();
+    let first = TestApp::spawn_with(|c| {
+        c.database_url = Some(db);
+        c.master_key_file = Some(root.join("master.key"));
+        c.key_vault_dir = Some(root.join("keys"));
+        c.blob_dir = Some(root.join("blobs"));
+        adjust(c);
+    })
+    .await;
+    let mut apps = vec![];
+    for _ in 1..n {
+        apps.push(second_instance_with(&first, &adjust).await);
+    }
+    apps.insert(0, first);
+    (shared, apps)
 }
 
 /// The same signed-in session, talking to `app`.

@@ -21,6 +21,7 @@ mod cameras;
 mod claims;
 mod closures;
 mod cluster;
+mod cluster_jobs;
 mod conformance;
 mod consents;
 mod contacts;
