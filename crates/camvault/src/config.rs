@@ -133,6 +133,9 @@ pub struct Config {
     /// Sign-in, sign-up, code and device-token requests per minute from
     /// one address (0: no limit).
     pub auth_rate_limit_per_minute: u32,
+    /// Counts the rate limits in the database, so that they hold across
+    /// several instances (each request then writes one counter).
+    pub shared_rate_limits: bool,
     /// OpenID Connect provider for "sign in with …" (its issuer URL); none is off.
     pub oidc_issuer: Option<String>,
     /// The client id registered at the provider.
@@ -216,6 +219,7 @@ impl Default for Config {
             metrics_token: None,
             rate_limit_per_minute: 6000,
             auth_rate_limit_per_minute: 120,
+            shared_rate_limits: false,
             oidc_issuer: None,
             oidc_client_id: None,
             oidc_client_secret: None,
@@ -296,6 +300,7 @@ impl std::fmt::Debug for Config {
                 "auth_rate_limit_per_minute",
                 &self.auth_rate_limit_per_minute,
             )
+            .field("shared_rate_limits", &self.shared_rate_limits)
             .field("oidc_issuer", &self.oidc_issuer)
             .field("oidc_client_id", &self.oidc_client_id)
             .field("oidc_client_secret", &redact(&self.oidc_client_secret))
@@ -405,6 +410,7 @@ const ENV_KEYS: &[&str] = &[
     "metrics_token",
     "rate_limit_per_minute",
     "auth_rate_limit_per_minute",
+    "shared_rate_limits",
     "oidc_issuer",
     "oidc_client_id",
     "oidc_client_secret",

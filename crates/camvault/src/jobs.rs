@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use delivery::MqttPublisher;
 use domain::cameras::{Camera, Cameras};
-use domain::ports::JobLeaseStore;
+use domain::ports::{JobLeaseStore, RateCountStore};
 use domain::recordings::Recordings;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -119,6 +119,14 @@ pub async fn purge_round(core: &Core) {
         Ok(0) => {}
         Ok(n) => tracing::info!(orders = n, "plan periods rolled"),
         Err(e) => tracing::error!(error = %e, "plan periods not rolled"),
+    }
+    let result = core
+        .store
+        .prune_request_counts(core.clock.now().minus(Duration::from_secs(120)))
+        .await;
+    core.metrics.job("request_counts", result.is_ok());
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "old request counts not pruned");
     }
     let result = core.cluster.prune().await;
     core.metrics.job("cluster_messages", result.is_ok());

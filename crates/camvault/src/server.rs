@@ -82,10 +82,19 @@ impl App {
             secure_cookies: https_url || tls.is_some(),
             hsts: https_url || tls.is_some(),
             trusted_proxies,
-            limits: Arc::new(web::limits::RateLimits::new(
-                config.rate_limit_per_minute,
-                config.auth_rate_limit_per_minute,
-            )),
+            limits: Arc::new(if config.shared_rate_limits {
+                web::limits::RateLimits::shared(
+                    config.rate_limit_per_minute,
+                    config.auth_rate_limit_per_minute,
+                    Arc::new(core.store.clone()),
+                    core.clock.clone(),
+                )
+            } else {
+                web::limits::RateLimits::new(
+                    config.rate_limit_per_minute,
+                    config.auth_rate_limit_per_minute,
+                )
+            }),
             public_url: public_url.clone(),
             body_limit: config.body_limit_bytes,
             session_max_age_secs: (config.session_idle_days * 24 * 3600) as i64,

@@ -1,24 +1,45 @@
 //! Request rate limits per client address: one for every request, a
 //! stricter one for the doors where passwords and codes are tried (the
-//! domain throttles per account too). In memory, per instance; answers
-//! `429 too_many_requests` with `Retry-After`.
+//! domain throttles per account too). Answers `429 too_many_requests` with
+//! `Retry-After`.
+//!
+//! One instance keeps them in memory (a token bucket per address). Several
+//! instances behind a load balancer share them instead: each request adds
+//! one to its address's count for the current minute in the database, so
+//! the limit holds however requests are spread. A fixed minute may let
+//! twice the allowance through around its boundary, and a database that
+//! does not answer lets requests through rather than refusing everyone.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use axum::http::Method;
+use domain::clock::Timestamp;
+use domain::ports::RateCountStore;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 
 /// Requests checked between sweeps of addresses not seen lately.
 const SWEEP_EVERY: u64 = 10_000;
+/// The shared counters' window.
+const WINDOW_MS: i64 = 60_000;
 
-/// The limits of one instance.
+/// Counters in the database, for instances sharing their limits.
+struct Shared {
+    store: Arc<dyn RateCountStore>,
+    clock: Arc<dyn domain::clock::Clock>,
+    general: u32,
+    auth: u32,
+}
+
+/// The limits in force.
 pub struct RateLimits {
     general: Option<DefaultKeyedRateLimiter<IpAddr>>,
     auth: Option<DefaultKeyedRateLimiter<IpAddr>>,
     seen: AtomicU64,
+    shared: Option<Shared>,
 }
 
 impl std::fmt::Debug for RateLimits {
@@ -57,17 +78,46 @@ fn is_auth(method: &Method, path: &str) -> bool {
 }
 
 impl RateLimits {
-    /// Limits per minute and address; 0 turns one off.
+    /// Limits per minute and address, in this process; 0 turns one off.
     pub fn new(general_per_minute: u32, auth_per_minute: u32) -> RateLimits {
         RateLimits {
             general: limiter(general_per_minute),
             auth: limiter(auth_per_minute),
             seen: AtomicU64::new(0),
+            shared: None,
+        }
+    }
+
+    /// Limits per minute and address counted in `store`, shared with every
+    /// instance on it; 0 turns one off.
+    pub fn shared(
+        general_per_minute: u32,
+        auth_per_minute: u32,
+        store: Arc<dyn RateCountStore>,
+        clock: Arc<dyn domain::clock::Clock>,
+    ) -> RateLimits {
+        RateLimits {
+            general: None,
+            auth: None,
+            seen: AtomicU64::new(0),
+            shared: Some(Shared {
+                store,
+                clock,
+                general: general_per_minute,
+                auth: auth_per_minute,
+            }),
         }
     }
 
     /// None if the request may go on, else the seconds to wait.
-    pub fn check(&self, ip: IpAddr, method: &Method, path: &str) -> Option<u64> {
+    pub async fn check(&self, ip: IpAddr, method: &Method, path: &str) -> Option<u64> {
+        match &self.shared {
+            Some(shared) => shared.check(ip, is_auth(method, path)).await,
+            None => self.check_local(ip, method, path),
+        }
+    }
+
+    fn check_local(&self, ip: IpAddr, method: &Method, path: &str) -> Option<u64> {
         if self.seen.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
             for l in [&self.general, &self.auth].into_iter().flatten() {
                 l.retain_recent();
@@ -81,6 +131,33 @@ impl RateLimits {
             if let Err(not_until) = l.check_key(&ip) {
                 let wait = not_until.wait_time_from(DefaultClock::default().now());
                 return Some(wait.as_secs().max(1));
+            }
+        }
+        None
+    }
+}
+
+impl Shared {
+    async fn check(&self, ip: IpAddr, auth: bool) -> Option<u64> {
+        let now = self.clock.now().ms();
+        let window = now - now.rem_euclid(WINDOW_MS);
+        let wait = u64::try_from((window + WINDOW_MS - now + 999) / 1000).unwrap_or(1);
+        let doors = [
+            ("auth", auth.then_some(self.auth)),
+            ("all", Some(self.general)),
+        ];
+        for (door, limit) in doors {
+            let Some(limit) = limit.filter(|l| *l > 0) else {
+                continue;
+            };
+            let key = format!("{door}:{ip}");
+            match self.store.count_request(&key, Timestamp(window)).await {
+                Ok(n) if n > i64::from(limit) => return Some(wait.max(1)),
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "shared rate limit not counted; letting the request through");
+                    return None;
+                }
             }
         }
         None
@@ -102,26 +179,26 @@ mod tests {
         let l = RateLimits::new(5, 2);
         let (a, b): (IpAddr, IpAddr) = ("192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap());
         let post = Method::POST;
-        assert!(l.check(a, &post, "/api/v1/sessions").is_none());
-        assert!(l.check(a, &post, "/api/v1/sessions").is_none());
+        assert!(l.check_local(a, &post, "/api/v1/sessions").is_none());
+        assert!(l.check_local(a, &post, "/api/v1/sessions").is_none());
         assert!(
-            l.check(a, &post, "/api/v1/sessions").is_some(),
+            l.check_local(a, &post, "/api/v1/sessions").is_some(),
             "third sign-in"
         );
         assert!(
-            l.check(b, &post, "/api/v1/sessions").is_none(),
+            l.check_local(b, &post, "/api/v1/sessions").is_none(),
             "another address"
         );
         for _ in 0..3 {
-            assert!(l.check(a, &Method::GET, "/api/v1/me").is_none());
+            assert!(l.check_local(a, &Method::GET, "/api/v1/me").is_none());
         }
         let wait = l
-            .check(a, &Method::GET, "/api/v1/me")
+            .check_local(a, &Method::GET, "/api/v1/me")
             .expect("sixth request");
         assert!((1..=60).contains(&wait));
         let off = RateLimits::default();
         for _ in 0..1000 {
-            assert!(off.check(a, &post, "/signin").is_none());
+            assert!(off.check_local(a, &post, "/signin").is_none());
         }
     }
 }

@@ -630,7 +630,11 @@ async fn rate_limit(
         .await
         .ok()
         .and_then(|c| c.ip.parse::<std::net::IpAddr>().ok());
-    if let Some(wait) = ip.and_then(|ip| state.settings.limits.check(ip, &method, &path)) {
+    let wait = match ip {
+        Some(ip) => state.settings.limits.check(ip, &method, &path).await,
+        None => None,
+    };
+    if let Some(wait) = wait {
         return ApiError::from(domain::Error::Throttled {
             retry_after_secs: wait,
         })

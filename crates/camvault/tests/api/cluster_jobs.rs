@@ -112,3 +112,51 @@ async fn of_two_instances_one_pulls_each_ip_camera_and_the_other_takes_over() {
     let after = wait_for_segments(&survivor, id, owner_id, before.len() + 3).await;
     assert_no_overlap(&after);
 }
+
+#[tokio::test]
+async fn a_shared_rate_limit_holds_across_instances() {
+    let (_shared, apps) = shared_instances(2, |c| {
+        c.shared_rate_limits = true;
+        c.auth_rate_limit_per_minute = 3;
+    })
+    .await;
+    let attempt = |app: &TestApp| {
+        let url = app.url("/api/v1/sessions");
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .json(&json!({"login": "nobody", "password": "wrong-password-1"}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // Three attempts in all, spread over both instances, are allowed…
+    for app in [&apps[0], &apps[1], &apps[0]] {
+        assert_eq!(attempt(app).await.status(), StatusCode::UNAUTHORIZED);
+    }
+    // …and the fourth is refused by whichever instance gets it.
+    let refused = attempt(&apps[1]).await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert_eq!(
+        attempt(&apps[0]).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Other pages are under the general limit only.
+    let health = reqwest::get(apps[1].url("/api/openapi.json"))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+
+    // The next minute starts afresh.
+    for app in &apps {
+        app.advance(Duration::from_secs(60));
+    }
+    assert_eq!(attempt(&apps[1]).await.status(), StatusCode::UNAUTHORIZED);
+}

@@ -20,6 +20,7 @@ mod keys;
 mod push;
 mod recordings;
 mod regions;
+mod request_counts;
 mod requests;
 mod second_factor;
 mod service_log;

@@ -132,6 +132,19 @@ pub(super) const TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "request_counts",
+        holds: "how many requests came from your network address in the current minute, when several server instances share their rate limits",
+        purpose: Security,
+        basis: LegitimateInterest,
+        retention: "two minutes",
+        recipients: &[],
+        columns: &[
+            col("key", Identity),
+            col("window_start", Technical),
+            col("hits", Technical),
+        ],
+    },
+    Table {
         name: "job_leases",
         holds: "which server instance runs each background job (retention, erasure, reminders) and until when; nothing about any person",
         purpose: Security,
