@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # The one command that runs camvault's whole test suite:
-#   lint (fmt + clippy), cargo tests on SQLite, cargo tests on a throwaway
-#   PostgreSQL, the headless-Chromium browser tests in e2e/, and a bounded
-#   run of every fuzz target.
+#   lint (fmt + clippy), cargo tests on SQLite with blobs on local disk,
+#   cargo tests on a throwaway PostgreSQL with blobs in S3 (a throwaway moto
+#   server, also used by the S3 tests of both runs), the headless-Chromium
+#   browser tests in e2e/, and a bounded run of every fuzz target.
 #
 # Usage: scripts/test.sh [--no-lint] [--sqlite-only] [--no-fuzz]
 #   --no-lint      skip cargo fmt --check and clippy
-#   --sqlite-only  skip the PostgreSQL run
+#   --sqlite-only  skip the PostgreSQL run (and so the run with blobs in S3)
 #   --no-fuzz      skip the fuzz targets
 # With CI=true, a missing PostgreSQL, moto or Chromium/node is an error instead of a SKIP,
-# and cargo-fuzz is installed when missing.
+# and cargo-fuzz is installed when missing. Without moto locally, the PostgreSQL
+# run keeps its blobs on local disk.
 # Env: CHROMIUM (default /usr/bin/chromium), FUZZ_SECS (default 60 per target).
 set -euo pipefail
 
@@ -24,7 +26,7 @@ for arg in "$@"; do
     --sqlite-only) postgres=0 ;;
     --no-fuzz) fuzz=0 ;;
     -h | --help)
-        sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     *)
@@ -82,7 +84,8 @@ else
     echo "SKIP lint: --no-lint"
 fi
 
-# An S3-compatible server (moto) for the blob-store tests of both runs.
+# An S3-compatible server (moto) for the blob-store tests of both runs, and
+# for every blob of the PostgreSQL run.
 step "S3-compatible test server (scripts/s3-throwaway.sh)"
 if ! scripts/s3-throwaway.sh check >/dev/null; then
     missing s3 "moto_server not found (pip install 'moto[server]', or set MOTO_SERVER)"
@@ -93,12 +96,13 @@ else
     echo "S3 endpoint: $CAMVAULT_TEST_S3_ENDPOINT"
 fi
 
-# c: SQLite
-step "cargo test --workspace (SQLite)"
-cargo test --workspace
+# c: SQLite, blobs on local disk
+step "cargo test --workspace (SQLite, blobs on local disk)"
+CAMVAULT_TEST_BLOBS=local cargo test --workspace
 
-# d: PostgreSQL
-step "cargo test --workspace (PostgreSQL)"
+# d: PostgreSQL, blobs in S3: every test server keeps its blobs in a fresh
+# bucket on moto (CAMVAULT_TEST_BLOBS=s3) when moto is up
+step "cargo test --workspace (PostgreSQL, blobs in S3)"
 if ((!postgres)); then
     echo "SKIP postgres: --sqlite-only"
 elif ! pg_bin=$(scripts/pg-throwaway.sh check 2>/dev/null); then
@@ -108,7 +112,14 @@ else
     pg_state=$(mktemp "${TMPDIR:-/tmp}/camvault-pgstate.XXXXXX")
     pg_url=$(scripts/pg-throwaway.sh start "$pg_state" | tail -n1)
     echo "throwaway cluster: $pg_url"
-    CAMVAULT_TEST_DATABASE_URL="$pg_url" cargo test --workspace
+    if [[ -n "${CAMVAULT_TEST_S3_ENDPOINT:-}" ]]; then
+        blobs=s3
+        echo "blobs in S3 buckets on $CAMVAULT_TEST_S3_ENDPOINT"
+    else
+        blobs=local
+        echo "blobs on local disk: no S3 test server"
+    fi
+    CAMVAULT_TEST_DATABASE_URL="$pg_url" CAMVAULT_TEST_BLOBS="$blobs" cargo test --workspace
     scripts/pg-throwaway.sh stop "$pg_state"
     rm -f "$pg_state"
     pg_state=""

@@ -8,7 +8,7 @@ use media::album::{heic_with_gps_exif, holds_sample_latitude, with_gps_exif};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, files_under, Person, TestApp};
+use crate::helpers::{assert_error, Person, TestApp};
 
 fn photo() -> Vec<u8> {
     with_gps_exif(include_bytes!("data/snapshot.jpg"))
@@ -25,11 +25,9 @@ async fn upload(p: &Person, media_type: &str, body: Vec<u8>) -> reqwest::Respons
         .unwrap()
 }
 
-fn sealed_files(app: &TestApp) -> Vec<Vec<u8>> {
-    files_under(&app.config.blob_dir().join("album"))
-        .iter()
-        .map(|f| std::fs::read(f).unwrap())
-        .collect()
+/// The album's stored blobs, as sealed.
+async fn sealed_files(app: &TestApp) -> Vec<Vec<u8>> {
+    app.blobs_under("album").await
 }
 
 // promise: C5
@@ -51,7 +49,7 @@ async fn photos_are_stored_sealed_and_lose_their_place_without_consent() {
     let stored = ann.bytes(&format!("/api/v1/me/album/{id}")).await;
     assert!(!holds_sample_latitude(&stored), "the place was stored");
     assert!(stored.starts_with(&[0xFF, 0xD8, 0xFF]) && stored.len() == photo().len());
-    // On disk the file is sealed: neither the photo nor its Exif shows.
+    // As stored the file is sealed: neither the photo nor its Exif shows.
     // A thumbnail of the pixels only: small, and without any Exif.
     assert_eq!(item["has_thumbnail"], true);
     let thumb = ann
@@ -60,7 +58,7 @@ async fn photos_are_stored_sealed_and_lose_their_place_without_consent() {
     let size = imagesize::blob_size(&thumb).unwrap();
     assert!(size.width <= 320 && size.height <= 320, "{size:?}");
     assert!(!thumb.windows(4).any(|w| w == b"Exif"));
-    let files = sealed_files(&app);
+    let files = sealed_files(&app).await;
     assert_eq!(files.len(), 2, "the photo and its thumbnail");
     assert!(!files[0].windows(4).any(|w| w == b"Exif"));
     assert!(!files[0]
@@ -90,7 +88,7 @@ async fn photos_are_stored_sealed_and_lose_their_place_without_consent() {
     let resp = ann.delete(&format!("/api/v1/me/album/{id}")).await;
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     assert_eq!(
-        sealed_files(&app).len(),
+        sealed_files(&app).await.len(),
         2,
         "the other photo and its thumbnail"
     );
@@ -137,7 +135,10 @@ async fn bad_files_are_refused_and_nothing_is_half_stored() {
         )
         .await;
     assert_error(resp, StatusCode::PAYLOAD_TOO_LARGE, "body_too_large").await;
-    assert!(sealed_files(&app).is_empty(), "nothing refused was stored");
+    assert!(
+        sealed_files(&app).await.is_empty(),
+        "nothing refused was stored"
+    );
     let list: Vec<Value> = ann.get("/api/v1/me/album").await.json().await.unwrap();
     assert!(list.is_empty());
 }
@@ -241,7 +242,7 @@ async fn a_large_file_comes_in_pieces_and_resumes_after_a_dropped_connection() {
     assert_eq!(stored.len(), file.len());
     assert!(!holds_sample_latitude(&stored));
     // The pieces are gone; the upload is finished.
-    assert!(files_under(&app.config.blob_dir().join("album-uploads")).is_empty());
+    assert!(app.blob_keys("album-uploads").await.is_empty());
     let resp = ann.get(&format!("/api/v1/me/album/uploads/{id}")).await;
     assert_error(resp, StatusCode::NOT_FOUND, "not_found").await;
 }

@@ -5,7 +5,7 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, files_under, Person, TestApp};
+use crate::helpers::{assert_error, Person, TestApp};
 
 const PLACE: &str = "+48.8577+002.2950/";
 
@@ -104,14 +104,11 @@ async fn a_long_clip_in_pieces_loses_its_place_wherever_its_moov_lies() {
         differing.iter().all(|&i| i >= moov_at),
         "bytes before the moov changed"
     );
-    // On disk the clip is sealed; no piece is left behind.
-    let sealed: Vec<Vec<u8>> = files_under(&app.config.blob_dir().join("album"))
-        .iter()
-        .map(|f| std::fs::read(f).unwrap())
-        .collect();
+    // As stored the clip is sealed; no piece is left behind.
+    let sealed = app.blobs_under("album").await;
     assert_eq!(sealed.len(), 1, "a clip has no thumbnail");
     assert!(!sealed[0].windows(64).any(|w| w == &clip[100..164]));
-    assert!(files_under(&app.config.blob_dir().join("album-uploads")).is_empty());
+    assert!(app.blob_keys("album-uploads").await.is_empty());
 
     // A byte range, as a video element seeking asks for it.
     let part = ann
@@ -172,8 +169,8 @@ async fn a_damaged_or_mislabelled_clip_in_pieces_is_refused_and_nothing_stays() 
     let photo = include_bytes!("data/snapshot.jpg").to_vec();
     let resp = upload_in_pieces(&ann, &photo, 4096).await;
     assert_error(resp, StatusCode::UNPROCESSABLE_ENTITY, "invalid_media").await;
-    assert!(files_under(&app.config.blob_dir().join("album")).is_empty());
-    assert!(files_under(&app.config.blob_dir().join("album-uploads")).is_empty());
+    assert!(app.blob_keys("album").await.is_empty());
+    assert!(app.blob_keys("album-uploads").await.is_empty());
     let list: Vec<Value> = ann.get("/api/v1/me/album").await.json().await.unwrap();
     assert!(list.is_empty());
 }
@@ -193,22 +190,22 @@ async fn an_abandoned_upload_goes_after_a_day_and_erasure_takes_pieces_under_way
             .body(body)
             .send()
     };
-    let pieces = || files_under(&app.config.blob_dir().join("album-uploads")).len();
+    let pieces = || async { app.blob_keys("album-uploads").await.len() };
     let id = start_upload(&ann, clip.len()).await;
     assert!(send(&ann, &id, 0, clip[..1000].to_vec())
         .await
         .unwrap()
         .status()
         .is_success());
-    assert_eq!(pieces(), 1);
+    assert_eq!(pieces().await, 1);
 
     // Idle for less than a day it stays; past a day the round drops it.
     app.clock.advance(std::time::Duration::from_secs(23 * 3600));
     camvault::jobs::purge_round(&app.core).await;
-    assert_eq!(pieces(), 1);
+    assert_eq!(pieces().await, 1);
     app.clock.advance(std::time::Duration::from_secs(2 * 3600));
     camvault::jobs::purge_round(&app.core).await;
-    assert_eq!(pieces(), 0);
+    assert_eq!(pieces().await, 0);
     let resp = ann.get(&format!("/api/v1/me/album/uploads/{id}")).await;
     assert_error(resp, StatusCode::NOT_FOUND, "not_found").await;
     // A late piece finds nothing and leaves nothing.
@@ -216,14 +213,14 @@ async fn an_abandoned_upload_goes_after_a_day_and_erasure_takes_pieces_under_way
         .await
         .unwrap();
     assert_error(late, StatusCode::NOT_FOUND, "not_found").await;
-    assert_eq!(pieces(), 0);
+    assert_eq!(pieces().await, 0);
 
     // Erasing the account takes the pieces of an upload under way too.
     let id = start_upload(&ann, clip.len()).await;
     send(&ann, &id, 0, clip[..1000].to_vec()).await.unwrap();
-    assert_eq!(pieces(), 1);
+    assert_eq!(pieces().await, 1);
     let me: Value = ann.get("/api/v1/me").await.json().await.unwrap();
     let account = domain::ids::AccountId(me["id"].as_i64().unwrap());
     app.core.closures.erase(account).await.unwrap();
-    assert_eq!(pieces(), 0);
+    assert_eq!(pieces().await, 0);
 }

@@ -241,7 +241,7 @@ async fn the_plan_sets_retention_and_a_downgrade_waits_for_the_paid_period_and_s
         6,
         "91 days old, over 7"
     );
-    let left = crate::helpers::files_under(&app.config.blob_dir().join("media")).len();
+    let left = app.blob_keys("media").await.len();
     assert_eq!(left, 1, "only the init is left");
 }
 

@@ -57,8 +57,8 @@ async fn an_approved_claim_moves_the_camera_tells_the_old_owner_and_erases_the_e
     assert_eq!(claim["evidence_held"], true);
     let claim_id = claim["id"].as_i64().unwrap();
 
-    // Stored encrypted: no blob on disk contains the file's bytes.
-    let blob = std::fs::read(app.config.data_dir.join(format!("blobs/claims/{claim_id}"))).unwrap();
+    // Stored encrypted: the stored blob does not contain the file's bytes.
+    let blob = app.blob(&format!("claims/{claim_id}")).await;
     assert!(
         !blob.windows(10).any(|w| w == b"RECEIPT-FO"),
         "evidence stored in clear"
@@ -96,7 +96,7 @@ async fn an_approved_claim_moves_the_camera_tells_the_old_owner_and_erases_the_e
     assert_eq!(decided["status"], "approved");
     assert_eq!(decided["evidence_held"], false);
 
-    // The evidence is gone, from the API and from the disk.
+    // The evidence is gone, from the API and from the blob store.
     assert_error(
         admin
             .get(&format!("/api/v1/admin/claims/{claim_id}/evidence"))
@@ -105,11 +105,7 @@ async fn an_approved_claim_moves_the_camera_tells_the_old_owner_and_erases_the_e
         "not_found",
     )
     .await;
-    assert!(!app
-        .config
-        .data_dir
-        .join(format!("blobs/claims/{claim_id}"))
-        .exists());
+    assert!(app.find_blob(&format!("claims/{claim_id}")).await.is_none());
 
     // The camera moved; the old owner lost it and was told.
     let path = format!("/api/v1/cameras/{id}");
@@ -146,11 +142,7 @@ async fn a_refused_claim_keeps_the_owner_and_still_erases_the_evidence() {
         )
         .await;
     assert_eq!(resp.status(), StatusCode::OK);
-    assert!(!app
-        .config
-        .data_dir
-        .join(format!("blobs/claims/{claim_id}"))
-        .exists());
+    assert!(app.find_blob(&format!("claims/{claim_id}")).await.is_none());
     assert_eq!(
         seller.get(&format!("/api/v1/cameras/{id}")).await.status(),
         StatusCode::OK

@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::events::{motion, report, SNAPSHOT};
-use crate::helpers::{assert_error, files_under, Person, TestApp, PASSWORD};
+use crate::helpers::{assert_error, Person, TestApp, PASSWORD};
 use crate::recordings::{put_init, recording_camera, share_with_grandma, upload_demo, Cam};
 
 async fn cancel(who: &Person, password: &str) -> reqwest::Response {
@@ -69,7 +69,7 @@ async fn cancelling_needs_the_password_and_stops_everything_at_once() {
         StatusCode::NOT_FOUND
     );
     // Cancelling is irreversible, and the data waits out the grace period.
-    assert!(!files_under(&app.config.blob_dir().join("media")).is_empty());
+    assert!(!app.blob_keys("media").await.is_empty());
     assert_eq!(app.core.closures.erase_due().await.unwrap(), 0);
 }
 
@@ -197,21 +197,25 @@ async fn erasure_destroys_the_key_first_and_leaves_nothing_that_names_the_person
         .map(|exists| !exists)
         .unwrap());
     app.core.store.checkpoint().await.unwrap();
-    let mut files = files_under(&app.config.blob_dir());
+    // Every stored blob, and the database file.
+    let mut stored = Vec::new();
+    for key in app.blob_keys("").await {
+        stored.push((format!("blob {key}"), app.blob(&key).await));
+    }
     if app.core.store.is_sqlite() {
-        files.push(app.config.data_dir.join("camvault.db"));
+        let db = app.config.data_dir.join("camvault.db");
+        stored.push((db.display().to_string(), std::fs::read(&db).unwrap()));
     } else {
         println!("skipping the raw database scan: PostgreSQL has no single file to scan");
     }
-    for file in &files {
-        let bytes = std::fs::read(file).unwrap();
+    for (what, bytes) in &stored {
         for needle in [
             "erinquill",
             "erin.quill@example.test",
             "+447700900456",
             "900456",
         ] {
-            assert!(!contains(&bytes, needle), "{needle} in {}", file.display());
+            assert!(!contains(bytes, needle), "{needle} in {what}");
         }
     }
     if app.core.store.is_sqlite() {
@@ -373,7 +377,12 @@ async fn open_from_copy(
 async fn a_copy_of_the_data_taken_before_erasure_cannot_be_read_for_the_erased_person() {
     let vault = tempfile::tempdir().unwrap();
     let vault_dir = vault.path().to_path_buf();
-    let app = TestApp::spawn_with(|c| c.key_vault_dir = Some(vault_dir)).await;
+    let app = TestApp::spawn_with(|c| {
+        c.key_vault_dir = Some(vault_dir);
+        // The copy is of the data directory, blobs included.
+        c.blob_bucket = None;
+    })
+    .await;
     if !app.core.store.is_sqlite() {
         println!(
             "skipping: the copy is of the SQLite file; PostgreSQL backups are the operator's dumps"

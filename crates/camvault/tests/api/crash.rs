@@ -9,6 +9,7 @@ use camvault::app::{Core, Deps};
 use camvault::config::Config;
 use camvault::simulate::{ensure_owner, prepare, Pacing, Simulator};
 use domain::clock::SystemClock;
+use domain::ports::BlobStore;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -32,13 +33,33 @@ impl Drop for Server {
 }
 
 async fn start(config: &Config, port: u16) -> Server {
-    let child = Command::new(env!("CARGO_BIN_EXE_camvault"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_camvault"));
+    command
         .arg("--data-dir")
         .arg(&config.data_dir)
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .arg("--database-url")
         .arg(config.database_url())
-        .env("CAMVAULT_KEY_VAULT_DIR", config.key_vault_dir())
+        .env("CAMVAULT_KEY_VAULT_DIR", config.key_vault_dir());
+    // The same blob store as the test's own `config`: a bucket, if any.
+    if let Some(bucket) = &config.blob_bucket {
+        let s = config.s3_settings();
+        command
+            .env("CAMVAULT_BLOB_BUCKET", bucket)
+            .env("CAMVAULT_S3_ENDPOINT", s.endpoint.unwrap_or_default())
+            .env("CAMVAULT_S3_REGION", s.region.unwrap_or_default())
+            .env(
+                "CAMVAULT_S3_ACCESS_KEY_ID",
+                s.access_key_id.unwrap_or_default(),
+            )
+            .env(
+                "CAMVAULT_S3_SECRET_ACCESS_KEY",
+                s.secret_access_key.unwrap_or_default(),
+            )
+            .env("CAMVAULT_S3_PATH_STYLE", s.path_style.to_string())
+            .env("CAMVAULT_S3_ALLOW_HTTP", s.allow_http.to_string());
+    }
+    let child = command
         .arg("serve")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -60,12 +81,13 @@ async fn start(config: &Config, port: u16) -> Server {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_server_restarts_with_a_consistent_playable_index() {
     let dir = tempfile::tempdir().unwrap();
-    let config = Config {
+    let mut config = Config {
         data_dir: dir.path().to_path_buf(),
         database_url: Some(testkit::test_database_url(dir.path()).await),
         key_vault_dir: Some(dir.path().join("keys")),
         ..Config::default()
     };
+    crate::helpers::use_test_blobs(&mut config).await;
     let (password, cameras) = {
         let core = Core::build(&config, Deps::default()).await.unwrap();
         let (_, password) = ensure_owner(&core, "crash").await.unwrap();
@@ -175,9 +197,9 @@ async fn a_killed_server_restarts_with_a_consistent_playable_index() {
         }
     }
     // Reconciliation at start-up left no blob without a row.
-    assert_eq!(
-        crate::helpers::files_under(&config.blob_dir().join("media")).len(),
-        indexed_total + inits,
-        "orphan blobs remain"
-    );
+    let media = crate::helpers::blob_store_of(&config)
+        .list("media")
+        .await
+        .unwrap();
+    assert_eq!(media.len(), indexed_total + inits, "orphan blobs remain");
 }

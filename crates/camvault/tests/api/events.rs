@@ -7,7 +7,7 @@ use domain::ports::Role;
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, files_under, Person, TestApp};
+use crate::helpers::{assert_error, Person, TestApp};
 use crate::recordings::{recording_camera, share_with_grandma, Cam};
 
 pub const SNAPSHOT: &[u8] = include_bytes!("data/snapshot.jpg");
@@ -117,10 +117,10 @@ async fn an_event_with_a_snapshot_reaches_the_owner_at_once_and_is_kept_encrypte
     assert_eq!(list.len(), 1);
     let url = list[0]["snapshot_url"].as_str().unwrap();
     assert_eq!(cam.owner.bytes(url).await, SNAPSHOT);
-    // Stored sealed: the JPEG's bytes appear in no blob on disk.
-    let blobs = files_under(&app.config.blob_dir().join("events"));
+    // Stored sealed: the JPEG's bytes appear in no stored blob.
+    let blobs = app.blobs_under("events").await;
     assert_eq!(blobs.len(), 1);
-    let stored = std::fs::read(&blobs[0]).unwrap();
+    let stored = &blobs[0];
     assert!(stored.starts_with(b"CVB1"));
     assert!(!stored.windows(64).any(|w| w == &SNAPSHOT[200..264]));
     // Viewing the snapshot is in the owner's access log.
@@ -155,7 +155,7 @@ async fn alerts_off_for_the_camera_keeps_no_snapshot_and_alerts_nobody() {
     assert_eq!(resp.status(), StatusCode::CREATED);
     let event: Value = resp.json().await.unwrap();
     assert_eq!(event["snapshot_url"], Value::Null);
-    assert!(files_under(&app.config.blob_dir().join("events")).is_empty());
+    assert!(app.blob_keys("events").await.is_empty());
     assert!(stream.next(Duration::from_millis(800)).await.is_none());
 }
 
@@ -480,7 +480,7 @@ async fn bad_event_reports_are_refused_and_change_nothing() {
         .await
         .unwrap();
     assert!(list.is_empty(), "{list:?}");
-    assert!(files_under(&app.config.blob_dir().join("events")).is_empty());
+    assert!(app.blob_keys("events").await.is_empty());
 }
 
 #[tokio::test]
@@ -567,12 +567,12 @@ async fn events_and_snapshots_past_retention_are_purged() {
     let app = TestApp::spawn_with(|c| c.session_idle_days = 365).await;
     let cam = recording_camera(&app).await;
     report(&app, &cam.token, motion(&app), Some(SNAPSHOT)).await;
-    assert_eq!(files_under(&app.config.blob_dir().join("events")).len(), 1);
+    assert_eq!(app.blob_keys("events").await.len(), 1);
     app.advance(Duration::from_secs(29 * 86_400));
     assert_eq!(app.events.purge(30).await.unwrap(), 0);
     app.advance(Duration::from_secs(2 * 86_400));
     assert_eq!(app.events.purge(30).await.unwrap(), 1);
-    assert!(files_under(&app.config.blob_dir().join("events")).is_empty());
+    assert!(app.blob_keys("events").await.is_empty());
     let now = app.now_ms();
     let list: Vec<Value> = cam
         .owner

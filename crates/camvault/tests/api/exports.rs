@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::events::{motion, report, SNAPSHOT};
-use crate::helpers::{assert_error, files_under, Person, TestApp};
+use crate::helpers::{assert_error, Person, TestApp};
 use crate::recordings::{recording_camera, upload_demo};
 
 /// Asks for an export and waits until it is ready; returns its view.
@@ -62,16 +62,15 @@ async fn an_export_holds_everything_about_the_person_and_its_video_plays() {
 
     let export = ready_export(owner).await;
     assert_eq!(export["media_files"], 2);
-    // Sealed at rest: no part of the archive is readable on disk.
-    let parts = files_under(&app.config.blob_dir().join("exports"));
+    // Sealed at rest: no stored part of the archive is readable.
+    let parts = app.blob_keys("exports").await;
     assert!(!parts.is_empty());
     for part in &parts {
-        let raw = std::fs::read(part).unwrap();
+        let raw = app.blob(part).await;
         for needle in [&b"account.json"[..], b"ftyp", b"owner@"] {
             assert!(
                 !raw.windows(needle.len()).any(|w| w == needle),
-                "plaintext in {}",
-                part.display()
+                "plaintext in {part}"
             );
         }
     }
@@ -161,15 +160,15 @@ async fn an_export_is_only_for_its_owner_and_its_link_expires() {
     assert_error(cam.owner.get(url).await, StatusCode::GONE, "export_expired").await;
     // The next round of the export job deletes the expired archive.
     let id = export["id"].as_str().unwrap();
-    let parts_of_first = || files_under(&app.config.blob_dir().join("exports").join(id)).len();
+    let parts_of_first = || async { app.blob_keys(&format!("exports/{id}")).await.len() };
     ready_export(&cam.owner).await;
     for _ in 0..100 {
-        if parts_of_first() == 0 {
+        if parts_of_first().await == 0 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(parts_of_first(), 0);
+    assert_eq!(parts_of_first().await, 0);
     let list: Vec<Value> = cam
         .owner
         .get("/api/v1/me/exports")

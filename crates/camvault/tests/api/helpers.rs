@@ -1,5 +1,10 @@
 //! `TestApp`: the real server on a random loopback port with its own data
 //! directory and database, a recording sender and a manual clock.
+//!
+//! Blobs live in the data directory, or with `CAMVAULT_TEST_BLOBS=s3` in a
+//! fresh bucket on the S3-compatible test server; tests look at them
+//! through the server's own blob store ([`TestApp::blob_keys`] and
+//! friends), so they mean the same on either.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,6 +15,7 @@ use domain::clock::{ManualClock, Timestamp};
 use domain::ports::{Message, Sender};
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
+use store::S3Settings;
 use testkit::MemorySender;
 
 /// Sends every message to two senders: the outbox and a real one.
@@ -98,6 +104,8 @@ impl TestApp {
             key_vault_dir: Some(dir.path().join("keys")),
             ..Config::default()
         };
+        // Before `adjust`, so a test's own blob settings win.
+        use_test_blobs(&mut config).await;
         adjust(&mut config);
         let clock = Arc::new(ManualClock::new(Timestamp(1_790_000_000_000)));
         let outbox = Arc::new(MemorySender::default());
@@ -238,6 +246,95 @@ impl TestApp {
     /// Forgets this client's CSRF token (e.g. after signing out).
     pub fn forget_csrf(&self) {
         *self.csrf.lock().unwrap() = None;
+    }
+
+    /// Key and size of every blob under `prefix` (whole key segments:
+    /// `"album"` is not `"album-uploads"`; `""` is every blob), sorted by
+    /// key, as the server's own blob store lists them: its directory or
+    /// its bucket alike. Another region's blobs are named
+    /// `regions/<name>/<key>`.
+    pub async fn blob_sizes(&self, prefix: &str) -> Vec<(String, u64)> {
+        let mut listed = self.core.blobs.list(prefix).await.unwrap();
+        listed.sort();
+        listed
+    }
+
+    /// The keys of every blob under `prefix` (see [`TestApp::blob_sizes`]).
+    pub async fn blob_keys(&self, prefix: &str) -> Vec<String> {
+        let sizes = self.blob_sizes(prefix).await;
+        sizes.into_iter().map(|(key, _)| key).collect()
+    }
+
+    /// The stored (sealed) bytes of blob `key`, or None when there is none.
+    pub async fn find_blob(&self, key: &str) -> Option<Vec<u8>> {
+        self.core.blobs.get(key).await.unwrap()
+    }
+
+    /// The stored (sealed) bytes of blob `key`, which must exist.
+    pub async fn blob(&self, key: &str) -> Vec<u8> {
+        self.find_blob(key)
+            .await
+            .unwrap_or_else(|| panic!("no blob {key}"))
+    }
+
+    /// The stored bytes of every blob under `prefix`, in key order.
+    pub async fn blobs_under(&self, prefix: &str) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        for key in self.blob_keys(prefix).await {
+            out.push(self.blob(&key).await);
+        }
+        out
+    }
+}
+
+/// Settings that reach the S3-compatible test server (it takes any
+/// credentials).
+pub fn s3_settings(endpoint: &str) -> S3Settings {
+    S3Settings {
+        endpoint: Some(endpoint.to_string()),
+        region: Some("us-east-1".into()),
+        access_key_id: Some("test".into()),
+        secret_access_key: Some("test".into()),
+        path_style: true,
+        allow_http: true,
+    }
+}
+
+/// Points `config`'s home blobs at `bucket` on the S3-compatible test
+/// server at `endpoint`.
+pub fn use_bucket(config: &mut Config, endpoint: &str, bucket: &str) {
+    let s = s3_settings(endpoint);
+    config.blob_bucket = Some(bucket.to_string());
+    config.s3_endpoint = s.endpoint;
+    config.s3_region = s.region;
+    config.s3_access_key_id = s.access_key_id;
+    config.s3_secret_access_key = s.secret_access_key;
+    config.s3_path_style = s.path_style;
+    config.s3_allow_http = s.allow_http;
+}
+
+/// With `CAMVAULT_TEST_BLOBS=s3`, gives `config` a fresh bucket for its
+/// blobs; otherwise leaves them in the blob directory.
+pub async fn use_test_blobs(config: &mut Config) {
+    if let Some((endpoint, bucket)) = testkit::s3::blobs_bucket("blobs").await {
+        use_bucket(config, &endpoint, &bucket);
+    }
+}
+
+/// With `CAMVAULT_TEST_BLOBS=s3`, a fresh bucket on the S3-compatible test
+/// server for another region's blobs, as a `Config::regions` value
+/// (`s3://…`); None when a test's regions keep their blobs in directories.
+pub async fn region_bucket() -> Option<std::path::PathBuf> {
+    let (_, bucket) = testkit::s3::blobs_bucket("region").await?;
+    Some(format!("s3://{bucket}").into())
+}
+
+/// The blob store `config` names (home region only), for a test that runs
+/// the server in another process.
+pub fn blob_store_of(config: &Config) -> store::ObjectBlobStore {
+    match &config.blob_bucket {
+        Some(bucket) => store::ObjectBlobStore::s3(&config.s3_settings(), bucket).unwrap(),
+        None => store::ObjectBlobStore::local(&config.blob_dir()).unwrap(),
     }
 }
 

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use crate::helpers::{assert_error, TestApp};
 use crate::recordings::{demo, put_init, put_segment, recording_camera, Cam};
 
-/// Number of index rows and blob files: together they say what was stored.
+/// Number of index rows and media blobs: together they say what was stored.
 async fn stored(app: &TestApp, cam: &Cam) -> (usize, usize) {
     let now = app.now_ms();
     let tl: Value = cam
@@ -22,12 +22,8 @@ async fn stored(app: &TestApp, cam: &Cam) -> (usize, usize) {
         .json()
         .await
         .unwrap();
-    let files = walk(&app.config.blob_dir().join("media"));
+    let files = app.blob_keys("media").await.len();
     (tl["spans"].as_array().unwrap().len(), files)
-}
-
-fn walk(dir: &std::path::Path) -> usize {
-    crate::helpers::files_under(dir).len()
 }
 
 // promise: C3
@@ -45,7 +41,7 @@ async fn an_unbound_camera_is_refused_and_nothing_is_kept() {
     .await;
     let resp = put_segment(&app, &token, "x", 1, app.now_ms(), &segments[0]).await;
     assert_error(resp, StatusCode::FORBIDDEN, "camera_unbound").await;
-    assert_eq!(walk(&app.config.blob_dir().join("media")), 0);
+    assert_eq!(app.blob_keys("media").await.len(), 0);
 }
 
 // promise: C3

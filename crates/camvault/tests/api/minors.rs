@@ -132,11 +132,12 @@ async fn without_the_age_check_no_birth_date_is_asked() {
 // promise: A7
 #[tokio::test]
 async fn the_minimum_age_can_differ_by_region() {
+    let eu_bucket = crate::helpers::region_bucket().await;
     let app = TestApp::spawn_with(|c| {
         c.age_check = true;
         c.minimum_age = 18;
         c.minimum_age_by_region.insert("eu".into(), 16);
-        let eu = c.data_dir.join("eu-blobs");
+        let eu = eu_bucket.unwrap_or_else(|| c.data_dir.join("eu-blobs"));
         c.regions.insert("eu".into(), eu);
     })
     .await;

@@ -156,9 +156,9 @@ pub async fn share_with_grandma(app: &TestApp, cam: &Cam) -> Person {
     grandma
 }
 
-/// Media blobs on disk.
-fn blob_files(app: &TestApp) -> Vec<std::path::PathBuf> {
-    crate::helpers::files_under(&app.config.blob_dir().join("media"))
+/// Keys of the stored media blobs.
+async fn blob_files(app: &TestApp) -> Vec<String> {
+    app.blob_keys("media").await
 }
 
 // promise: C2
@@ -344,19 +344,18 @@ async fn stored_media_is_encrypted_at_rest() {
     let cam = recording_camera(&app).await;
     upload_demo(&app, &cam, "e").await;
     let (init, segments) = demo();
-    let files = blob_files(&app);
+    let files = blob_files(&app).await;
     assert_eq!(files.len(), 1 + segments.len());
     for file in files {
-        let stored = std::fs::read(&file).unwrap();
-        assert!(stored.starts_with(b"CVB1"), "{}", file.display());
+        let stored = app.blob(&file).await;
+        assert!(stored.starts_with(b"CVB1"), "{file}");
         // No 32-byte window of any plaintext appears in any stored file.
         for plain in std::iter::once(&init).chain(segments.iter()) {
             for window in plain.chunks(4096).map(|c| &c[..c.len().min(32)]) {
                 if window.len() == 32 {
                     assert!(
                         !stored.windows(32).any(|w| w == window),
-                        "plaintext found in {}",
-                        file.display()
+                        "plaintext found in {file}"
                     );
                 }
             }
@@ -455,10 +454,10 @@ async fn a_retried_segment_is_stored_once() {
     let again = put_segment(&app, &cam.token, "same", cam.init_id, now, &segments[0]).await;
     assert_eq!(again.status(), StatusCode::OK);
     assert_eq!(again.json::<Value>().await.unwrap(), first);
-    assert_eq!(blob_files(&app).len(), 2, "one init and one segment");
+    assert_eq!(blob_files(&app).await.len(), 2, "one init and one segment");
     // The same init again is recognised too.
     let resp = put_init(&app, &cam.token, &demo().0).await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(resp.json::<Value>().await.unwrap()["init_id"], cam.init_id);
-    assert_eq!(blob_files(&app).len(), 2);
+    assert_eq!(blob_files(&app).await.len(), 2);
 }

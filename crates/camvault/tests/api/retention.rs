@@ -12,8 +12,9 @@ use crate::recordings::{demo, put_segment, recording_camera, upload_demo, upload
 
 const DAY: Duration = Duration::from_secs(86_400);
 
-fn media_files(app: &TestApp) -> Vec<std::path::PathBuf> {
-    crate::helpers::files_under(&app.config.blob_dir().join("media"))
+/// Key and size of every stored media blob.
+async fn media_files(app: &TestApp) -> Vec<(String, u64)> {
+    app.blob_sizes("media").await
 }
 
 async fn spans(cam: &Cam, from: i64, to: i64) -> Vec<Value> {
@@ -42,7 +43,7 @@ async fn recordings_past_retention_are_purged_with_their_day_keys() {
     let app = TestApp::spawn_with(|c| c.session_idle_days = 365).await;
     let cam = recording_camera(&app).await;
     let (from, to) = upload_demo(&app, &cam, "old").await;
-    assert_eq!(media_files(&app).len(), 7);
+    assert_eq!(media_files(&app).await.len(), 7);
     // Read once, so the day's segments are held in memory.
     assert_eq!(spans(&cam, from, to).await.len(), 1);
 
@@ -54,7 +55,7 @@ async fn recordings_past_retention_are_purged_with_their_day_keys() {
     let report = app.recordings.purge().await.unwrap();
     assert_eq!(report.expired, 6);
     assert_eq!(report.keys_destroyed, 1, "the day's media key");
-    assert_eq!(media_files(&app).len(), 1, "only the init remains");
+    assert_eq!(media_files(&app).await.len(), 1, "only the init remains");
     assert!(spans(&cam, from, to).await.is_empty());
     // Purging again finds nothing: it is idempotent.
     assert_eq!(app.recordings.purge().await.unwrap(), Default::default());
@@ -136,9 +137,10 @@ async fn an_account_over_quota_loses_its_oldest_recordings() {
     let after = playlist_segments(&cam, from, to).await;
     assert_eq!(after as u64, before as u64 - report.over_quota);
     let kept: u64 = media_files(&app)
+        .await
         .iter()
-        .filter(|p| p.to_string_lossy().contains(".m4s"))
-        .map(|p| std::fs::metadata(p).unwrap().len())
+        .filter(|(key, _)| key.contains(".m4s"))
+        .map(|(_, size)| size)
         .sum();
     assert!(kept <= 1024 * 1024, "{kept}");
     // The newest survive.
@@ -152,21 +154,26 @@ async fn reconciliation_deletes_orphan_blobs_and_flags_lost_ones() {
     let cam = recording_camera(&app).await;
     let (from, to) = upload_demo(&app, &cam, "c").await;
     // A crash between blob write and index insert leaves an orphan.
-    let orphan = app.config.blob_dir().join("media/1/orphan.m4s.cvb");
-    std::fs::write(&orphan, b"CVB1 leftover").unwrap();
-    // A disk problem loses a segment's blob.
-    let lost = media_files(&app)
-        .into_iter()
-        .find(|p| p.to_string_lossy().ends_with(".m4s.cvb") && *p != orphan)
+    let orphan = "media/1/orphan.m4s.cvb";
+    app.core
+        .blobs
+        .put(orphan, b"CVB1 leftover".to_vec())
+        .await
         .unwrap();
-    std::fs::remove_file(&lost).unwrap();
+    // A storage problem loses a segment's blob.
+    let (lost, _) = media_files(&app)
+        .await
+        .into_iter()
+        .find(|(key, _)| key.ends_with(".m4s.cvb") && key != orphan)
+        .unwrap();
+    app.core.blobs.delete(&lost).await.unwrap();
     // Read once, so the day's segments are held in memory.
     assert_eq!(playlist_segments(&cam, from, to).await, 6);
 
     let report = app.recordings.reconcile().await.unwrap();
     assert_eq!(report.orphan_blobs, 1);
     assert_eq!(report.missing_blobs, 1);
-    assert!(!orphan.exists());
+    assert!(app.find_blob(orphan).await.is_none());
     assert_eq!(
         playlist_segments(&cam, from, to).await,
         5,
@@ -221,10 +228,7 @@ async fn destroying_the_account_key_makes_every_recording_unreadable() {
         playlist.lines().find(|l| l.ends_with(".m4s")).unwrap()
     ));
     assert_eq!(cam.owner.get(&seg).await.status(), StatusCode::OK);
-    let copies: Vec<Vec<u8>> = media_files(&app)
-        .iter()
-        .map(|p| std::fs::read(p).unwrap())
-        .collect();
+    let copies = app.blobs_under("media").await;
 
     let me: Value = cam.owner.get("/api/v1/me").await.json().await.unwrap();
     let owner = AccountId(me["id"].as_i64().unwrap());
@@ -234,8 +238,8 @@ async fn destroying_the_account_key_makes_every_recording_unreadable() {
         .await
         .unwrap();
 
-    // The blobs are still on disk (as in any backup) but nothing opens them.
-    assert_eq!(media_files(&app).len(), copies.len());
+    // The blobs are still stored (as in any backup) but nothing opens them.
+    assert_eq!(media_files(&app).await.len(), copies.len());
     assert_eq!(cam.owner.get(&seg).await.status(), StatusCode::NOT_FOUND);
     // A new account key is a different key: old blobs stay closed.
     let fresh = app.recordings.keys().account_key(owner).await.unwrap();

@@ -7,22 +7,10 @@
 use domain::ports::BlobStore;
 use reqwest::StatusCode;
 use serde_json::Value;
-use store::{ObjectBlobStore, S3Settings};
+use store::ObjectBlobStore;
 
-use crate::helpers::{files_under, TestApp};
+use crate::helpers::{files_under, s3_settings, use_bucket, TestApp};
 use crate::recordings::{demo, recording_camera, upload_demo};
-
-/// Settings that reach the test server with any credentials.
-fn settings(endpoint: &str) -> S3Settings {
-    S3Settings {
-        endpoint: Some(endpoint.to_string()),
-        region: Some("us-east-1".into()),
-        access_key_id: Some("test".into()),
-        secret_access_key: Some("test".into()),
-        path_style: true,
-        allow_http: true,
-    }
-}
 
 // promise: C1
 #[tokio::test]
@@ -30,17 +18,7 @@ async fn recordings_and_the_album_live_in_the_bucket_sealed() {
     let Some((endpoint, name)) = testkit::s3::fresh_bucket("camvault").await else {
         return;
     };
-    let settings = settings(&endpoint);
-    let app = TestApp::spawn_with(|c| {
-        c.blob_bucket = Some(name.clone());
-        c.s3_endpoint = settings.endpoint.clone();
-        c.s3_region = settings.region.clone();
-        c.s3_access_key_id = settings.access_key_id.clone();
-        c.s3_secret_access_key = settings.secret_access_key.clone();
-        c.s3_path_style = true;
-        c.s3_allow_http = true;
-    })
-    .await;
+    let app = TestApp::spawn_with(|c| use_bucket(c, &endpoint, &name)).await;
     let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), StatusCode::OK);
 
@@ -89,7 +67,7 @@ async fn recordings_and_the_album_live_in_the_bucket_sealed() {
 
     // The bucket holds them, sealed; the blob directory holds nothing.
     assert!(files_under(&app.config.blob_dir()).is_empty());
-    let store = ObjectBlobStore::s3(&settings, &name).unwrap();
+    let store = ObjectBlobStore::s3(&s3_settings(&endpoint), &name).unwrap();
     let media = store.list("media/").await.unwrap();
     assert!(media.len() > demo().1.len(), "{media:?}");
     let album = store.list("album/").await.unwrap();
