@@ -427,6 +427,7 @@ impl Core {
             },
             ExportsConfig {
                 link_valid: Duration::from_secs(config.export_link_hours.max(1) * 3600),
+                lease: Duration::from_secs(config.export_lease_secs.max(1)),
                 ..ExportsConfig::default()
             },
         ));

@@ -86,6 +86,10 @@ pub struct SimulateArgs {
     /// Server base URL (default: http://<listen>).
     #[arg(long)]
     pub server: Option<String>,
+    /// Another instance's URL, tried in turn when the current one cannot
+    /// be reached (repeatable).
+    #[arg(long = "fallback")]
+    pub fallbacks: Vec<String>,
     /// Account the cameras are bound to; created if missing.
     #[arg(long, default_value = DEMO_USERNAME)]
     pub owner: String,
@@ -246,7 +250,8 @@ async fn run_simulation(config: Config, args: SimulateArgs) -> anyhow::Result<()
     } else {
         Pacing::RealTime
     };
-    let sim = Simulator::new(&server, cameras, pacing, Arc::new(SystemClock))?;
+    let sim = Simulator::new(&server, cameras, pacing, Arc::new(SystemClock))?
+        .with_fallbacks(&args.fallbacks);
     let stats = sim.stats();
     println!(
         "simulate: {} camera(s) of {} -> {server} ({pacing:?})",

@@ -88,6 +88,10 @@ pub struct Config {
     pub request_repeat_days: u64,
     /// Hours a data export's download link works.
     pub export_link_hours: u64,
+    /// Seconds an instance keeps a data export it builds without renewing
+    /// its claim; another instance starts over one whose instance died
+    /// after this long.
+    pub export_lease_secs: u64,
     /// Days between cancelling an account and erasing its data.
     pub erasure_grace_days: u64,
     /// Ask sign-ups for a birth date, and a guardian's confirmation under `minimum_age`.
@@ -199,6 +203,7 @@ impl Default for Config {
             request_deadline_days: 30,
             request_repeat_days: 90,
             export_link_hours: 72,
+            export_lease_secs: 60,
             erasure_grace_days: 180,
             age_check: false,
             home_region: "home".into(),
@@ -277,6 +282,7 @@ impl std::fmt::Debug for Config {
             .field("request_deadline_days", &self.request_deadline_days)
             .field("request_repeat_days", &self.request_repeat_days)
             .field("export_link_hours", &self.export_link_hours)
+            .field("export_lease_secs", &self.export_lease_secs)
             .field("erasure_grace_days", &self.erasure_grace_days)
             .field("age_check", &self.age_check)
             .field("home_region", &self.home_region)
@@ -390,6 +396,7 @@ const ENV_KEYS: &[&str] = &[
     "request_deadline_days",
     "request_repeat_days",
     "export_link_hours",
+    "export_lease_secs",
     "erasure_grace_days",
     "age_check",
     "home_region",

@@ -61,7 +61,21 @@ pub fn spawn_purge(core: Core, every: Duration, stop: watch::Receiver<bool>) -> 
                 .take_lease(PURGE_JOB, &core.instance, now, until)
                 .await
             {
-                Ok(true) => purge_round(&core).await,
+                Ok(true) => {
+                    let run = core
+                        .store
+                        .start_job_run(PURGE_JOB, &core.instance, now)
+                        .await;
+                    purge_round(&core).await;
+                    match run {
+                        Ok(id) => {
+                            if let Err(e) = core.store.finish_job_run(id, core.clock.now()).await {
+                                tracing::warn!(error = %e, "purge run end not noted");
+                            }
+                        }
+                        Err(e) => tracing::warn!(error = %e, "purge run not noted"),
+                    }
+                }
                 Ok(false) => tracing::debug!("another instance holds the purge lease"),
                 Err(e) => tracing::warn!(error = %e, "purge lease not taken"),
             }
@@ -127,6 +141,14 @@ pub async fn purge_round(core: &Core) {
     core.metrics.job("request_counts", result.is_ok());
     if let Err(e) = result {
         tracing::warn!(error = %e, "old request counts not pruned");
+    }
+    let result = core
+        .store
+        .prune_job_runs(core.clock.now().minus(Duration::from_secs(30 * 86_400)))
+        .await;
+    core.metrics.job("job_runs", result.is_ok());
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "old job runs not pruned");
     }
     let result = core.cluster.prune().await;
     core.metrics.job("cluster_messages", result.is_ok());

@@ -47,7 +47,7 @@ pub struct Simulator {
 impl std::fmt::Debug for Simulator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Simulator")
-            .field("base", &self.shared.base)
+            .field("servers", &self.shared.bases)
             .field("cameras", &self.cameras.len())
             .field("pacing", &self.shared.pacing)
             .finish()
@@ -78,7 +78,7 @@ impl Simulator {
         let stats = Arc::new(SimStats::new(cameras.iter().map(|(s, _)| s.as_str())));
         Ok(Simulator {
             shared: Arc::new(device::Shared {
-                base: base_url.trim_end_matches('/').to_string(),
+                bases: vec![base_url.trim_end_matches('/').to_string()],
                 client,
                 clock,
                 pacing,
@@ -103,6 +103,18 @@ impl Simulator {
         let shared = Arc::get_mut(&mut self.shared).context("trusting before the cameras start")?;
         shared.client = client;
         Ok(self)
+    }
+
+    /// Servers to turn to, in order, while the current one cannot be
+    /// reached (instances behind one database, as a load balancer would
+    /// spread them).
+    pub fn with_fallbacks(mut self, urls: &[String]) -> Simulator {
+        if let Some(shared) = Arc::get_mut(&mut self.shared) {
+            shared
+                .bases
+                .extend(urls.iter().map(|u| u.trim_end_matches('/').to_string()));
+        }
+        self
     }
 
     /// Makes every camera report a motion event (with a snapshot) every

@@ -126,8 +126,9 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
 
 /// What all cameras of one simulator share.
 pub(super) struct Shared {
-    /// Server base URL without a trailing slash.
-    pub(super) base: String,
+    /// Server base URLs without a trailing slash: the first, then the
+    /// others in turn while the current one cannot be reached.
+    pub(super) bases: Vec<String>,
     /// One connection pool for every camera.
     pub(super) client: reqwest::Client,
     /// Wall-clock time: when segments were "recorded", token and heartbeat timing.
@@ -154,6 +155,8 @@ pub(super) struct Device {
     heartbeat_due: Timestamp,
     upload_kbps: Option<f64>,
     booted: Instant,
+    /// Which of the server URLs this camera talks to.
+    server: usize,
 }
 
 impl Device {
@@ -175,19 +178,27 @@ impl Device {
             heartbeat_due: Timestamp(i64::MIN),
             upload_kbps: None,
             booted: Instant::now(),
+            server: 0,
         }
     }
 
     fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.shared.base)
+        format!("{}{path}", self.shared.bases[self.server])
     }
 
-    /// Sends a request unless the stop signal comes first.
+    /// Sends a request unless the stop signal comes first. A server that
+    /// cannot be reached makes the next request go to the next URL, as a
+    /// camera behind a load balancer would land on another instance.
     async fn send(&mut self, req: reqwest::RequestBuilder) -> Result<reqwest::Response, Problem> {
         tokio::select! {
             resp = req.send() => match resp {
                 Ok(r) => check(r).await,
-                Err(e) => Err(Problem::Transient(e.to_string())),
+                Err(e) => {
+                    if e.is_connect() || e.is_timeout() {
+                        self.server = (self.server + 1) % self.shared.bases.len();
+                    }
+                    Err(Problem::Transient(e.to_string()))
+                }
             },
             _ = stopped(&mut self.stop) => Err(Problem::Stopped),
         }

@@ -22,4 +22,25 @@ pub trait JobLeaseStore: Send + Sync {
     ) -> Result<bool>;
     /// Gives the lease up if `holder` has it, so another may start at once.
     async fn release_lease(&self, job: &str, holder: &str) -> Result<()>;
+    /// Notes that `holder` started a run of `job`; returns the run's id.
+    async fn start_job_run(&self, job: &str, holder: &str, at: Timestamp) -> Result<i64>;
+    /// Notes that run `id` finished.
+    async fn finish_job_run(&self, id: i64, at: Timestamp) -> Result<()>;
+    /// Runs of `job` that started at or after `since`, oldest first.
+    async fn job_runs(&self, job: &str, since: Timestamp) -> Result<Vec<JobRun>>;
+    /// Deletes runs that started before `before`; returns how many.
+    async fn prune_job_runs(&self, before: Timestamp) -> Result<u64>;
+}
+
+/// One run of a leased job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobRun {
+    /// Run id.
+    pub id: i64,
+    /// The instance that ran it.
+    pub holder: String,
+    /// When it started.
+    pub started_at: Timestamp,
+    /// When it finished; None while it runs, or if its instance died.
+    pub finished_at: Option<Timestamp>,
 }

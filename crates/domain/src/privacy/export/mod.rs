@@ -159,6 +159,9 @@ pub struct ExportsConfig {
     pub part_bytes: usize,
     /// A failed export's row is kept this long, so the person sees why.
     pub failed_kept: Duration,
+    /// How long a claimed export stays with its instance without renewal:
+    /// how soon another instance starts over one whose instance died.
+    pub lease: Duration,
 }
 
 impl Default for ExportsConfig {
@@ -167,6 +170,7 @@ impl Default for ExportsConfig {
             link_valid: Duration::from_secs(72 * 3600),
             part_bytes: 8 * 1024 * 1024,
             failed_kept: Duration::from_secs(7 * 86_400),
+            lease: Duration::from_secs(60),
         }
     }
 }
@@ -198,11 +202,6 @@ pub struct ExportsDeps {
     /// This instance's name, on the leases of the exports it builds.
     pub instance: String,
 }
-
-/// How long a claimed export stays with its instance without renewal.
-const LEASE: Duration = Duration::from_secs(60);
-/// How often a building instance renews its lease.
-const RENEW_EVERY: Duration = Duration::from_secs(15);
 
 /// The export service.
 pub struct Exports {
@@ -348,7 +347,7 @@ impl Exports {
                 let claimed = self
                     .deps
                     .store
-                    .claim_export(&self.deps.instance, now, now.plus(LEASE))
+                    .claim_export(&self.deps.instance, now, now.plus(self.config.lease))
                     .await;
                 match claimed {
                     Ok(Some(export)) => self.build_leased(export, &mut stop).await,
@@ -382,13 +381,14 @@ impl Exports {
         let holder = self.deps.instance.clone();
         let build = self.build(export);
         tokio::pin!(build);
-        let mut renew =
-            tokio::time::interval_at(tokio::time::Instant::now() + RENEW_EVERY, RENEW_EVERY);
+        // Four renewals per lease: one lost to a slow database does no harm.
+        let every = (self.config.lease / 4).max(Duration::from_millis(100));
+        let mut renew = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         loop {
             tokio::select! {
                 () = &mut build => return,
                 _ = renew.tick() => {
-                    let until = self.deps.clock.now().plus(LEASE);
+                    let until = self.deps.clock.now().plus(self.config.lease);
                     match self.deps.store.renew_export_lease(&id, &holder, until).await {
                         Ok(true) => {}
                         Ok(false) => {

@@ -145,6 +145,21 @@ pub(super) const TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "job_runs",
+        holds: "when each background job (retention, erasure, reminders) ran and on which server instance; nothing about any person",
+        purpose: Security,
+        basis: LegitimateInterest,
+        retention: "30 days",
+        recipients: &[],
+        columns: &[
+            col("id", Technical),
+            col("job", Technical),
+            col("holder", Technical),
+            col("started_at", Technical),
+            col("finished_at", Technical),
+        ],
+    },
+    Table {
         name: "job_leases",
         holds: "which server instance runs each background job (retention, erasure, reminders) and until when; nothing about any person",
         purpose: Security,
