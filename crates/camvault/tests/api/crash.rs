@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 const CAMERAS: usize = 10;
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -23,7 +23,8 @@ fn free_port() -> u16 {
         .port()
 }
 
-struct Server(Child);
+/// A server process, killed with SIGKILL when dropped.
+pub struct Server(Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -33,7 +34,14 @@ impl Drop for Server {
 }
 
 async fn start(config: &Config, port: u16) -> Server {
+    start_with(config, port, &[]).await
+}
+
+/// Starts `camvault serve` on `config`'s database, data and blobs, on
+/// loopback `port`, with extra `CAMVAULT_*` settings; waits until ready.
+pub async fn start_with(config: &Config, port: u16, env: &[(&str, &str)]) -> Server {
     let mut command = Command::new(env!("CARGO_BIN_EXE_camvault"));
+    command.envs(env.iter().copied());
     command
         .arg("--data-dir")
         .arg(&config.data_dir)

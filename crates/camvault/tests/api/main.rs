@@ -54,6 +54,7 @@ mod retention;
 mod rtsp;
 mod rtsp_ingest;
 mod s3;
+mod scale_out;
 mod search;
 mod second_factor;
 mod service_log;

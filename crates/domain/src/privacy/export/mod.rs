@@ -363,7 +363,9 @@ impl Exports {
             }
             tokio::select! {
                 _ = self.wake.notified() => {}
-                _ = tokio::time::sleep(Duration::from_secs(60)) => {}
+                // Another instance's export whose lease ran out is taken
+                // over at the next look: look once per lease.
+                _ = tokio::time::sleep(self.config.lease.clamp(Duration::from_secs(1), Duration::from_secs(60))) => {}
                 _ = stop.changed() => return,
             }
         }
