@@ -237,7 +237,8 @@ impl Core {
         deps: Deps,
         integrations: bool,
     ) -> anyhow::Result<Core> {
-        let key = master_key::load_or_create(&config.master_key_file())?;
+        let keys = master_key::load_or_create(&config.master_key_file())?;
+        let key = &keys.root;
         let store = SqlStore::connect(&config.database_url())
             .await
             .context("opening the database")?;
@@ -252,7 +253,7 @@ impl Core {
         let shared = Arc::new(store.clone());
         // This process's name among instances sharing the database.
         let instance = format!("{:032x}", rand::random::<u128>());
-        let audit = Arc::new(AuditLog::new(shared.clone(), &key, deps.clock.clone()));
+        let audit = Arc::new(AuditLog::new(shared.clone(), key, deps.clock.clone()));
         let statistics = Arc::new(Statistics::new(
             shared.clone(),
             deps.clock.clone(),
@@ -327,11 +328,13 @@ impl Core {
                 consents: consents.clone(),
                 regions: region_prefix.clone(),
                 clock: deps.clock.clone(),
-                account_kek: key.derive("account keys"),
+                account_kek: keys.account_kek(),
             },
             recordings_config(config),
         );
         let recordings = Arc::new(recordings);
+        // Account keys a rotation has not re-wrapped yet still open.
+        recordings.keys().accept_previous(keys.previous_keks());
         // Integrations that hear of every alerting event; each adds itself here.
         let mut sinks: Vec<Arc<dyn AlertSink>> = vec![];
         let webhooks = Arc::new(Webhooks::new(
@@ -370,7 +373,7 @@ impl Core {
                 recordings: recordings.clone(),
                 email: email.clone(),
                 sinks,
-                push: crate::senders::push_deps(config, &key, shared.clone(), deps.clock.clone())?,
+                push: crate::senders::push_deps(config, key, shared.clone(), deps.clock.clone())?,
                 clock: deps.clock.clone(),
             },
             EventsConfig {

@@ -125,6 +125,9 @@ pub enum AdminCommand {
         #[arg(long)]
         update: bool,
     },
+    /// Replace the key that wraps every account key and re-wrap them all
+    /// (master-key rotation); stop every server first.
+    RotateKeys,
 }
 
 /// Runs the parsed command line.
@@ -148,6 +151,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }) => create_user(config, &username, email.as_deref(), admin).await,
         Command::Admin(AdminCommand::Provision { file, update }) => {
             provision(config, &file, update).await
+        }
+        Command::Admin(AdminCommand::RotateKeys) => {
+            let done = crate::rotate::rotate_account_keys(&config).await?;
+            println!(
+                "rotated: {} account key(s) re-wrapped under a new key in {}; \
+                 back the key file up again",
+                done.rewrapped,
+                config.master_key_file().display()
+            );
+            Ok(())
         }
         Command::Audit(AuditCommand::Verify) => verify_audit(config).await,
     }

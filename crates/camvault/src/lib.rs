@@ -9,6 +9,7 @@ pub mod jobs;
 pub mod logging;
 pub mod master_key;
 pub mod motion_watch;
+pub mod rotate;
 pub mod rtsp_ingest;
 mod senders;
 pub mod server;

@@ -168,3 +168,50 @@ async fn old_keys_move_under_the_vault_and_a_restored_copy_of_a_destroyed_key_st
         Err(domain::Error::NotFound(_))
     ));
 }
+
+// promise: G2
+#[tokio::test]
+async fn a_rotation_under_way_opens_keys_under_either_key_and_finishes_them() {
+    let (store, account, d) = setup().await;
+    let old = ring(&store, &d, [1; 32]);
+    let (day, key) = old
+        .media_key(account, CameraId(1), "2026-11-27")
+        .await
+        .unwrap();
+
+    // The new key alone cannot open what the old one wrapped…
+    assert!(ring(&store, &d, [2; 32])
+        .media_key_by_id(&day)
+        .await
+        .is_err());
+    // …but with the old one accepted, it opens it and re-wraps it at once.
+    let rotating = ring(&store, &d, [2; 32]);
+    rotating.accept_previous(vec![[1; 32]]);
+    assert_eq!(rotating.media_key_by_id(&day).await.unwrap(), key);
+    assert_eq!(
+        rotating.rotate_all().await.unwrap(),
+        0,
+        "already re-wrapped"
+    );
+    assert_eq!(
+        ring(&store, &d, [2; 32])
+            .media_key_by_id(&day)
+            .await
+            .unwrap(),
+        key
+    );
+    assert!(ring(&store, &d, [1; 32])
+        .account_key(account)
+        .await
+        .is_err());
+
+    // rotate_all re-wraps what nobody opened meanwhile, and refuses to
+    // finish over a key no known key opens.
+    let next = ring(&store, &d, [3; 32]);
+    next.accept_previous(vec![[2; 32]]);
+    assert_eq!(next.rotate_all().await.unwrap(), 1);
+    assert_eq!(next.rotate_all().await.unwrap(), 0);
+    let lost = ring(&store, &d, [4; 32]);
+    lost.accept_previous(vec![[9; 32]]);
+    assert!(lost.rotate_all().await.is_err());
+}

@@ -357,7 +357,7 @@ async fn open_from_copy(
     let keys = domain::recordings::KeyRing::new(
         db.clone(),
         std::sync::Arc::new(store::FileKeyVault::open(vault).unwrap()),
-        master.derive("account keys"),
+        master.account_kek(),
         std::sync::Arc::new(domain::clock::SystemClock),
     );
     let seg = db

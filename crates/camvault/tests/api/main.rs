@@ -34,6 +34,7 @@ mod feed;
 mod health;
 mod ingest;
 mod integrations;
+mod key_rotation;
 mod marketing;
 mod masking;
 mod matrix;

@@ -31,6 +31,9 @@ pub struct KeyRing {
     store: Arc<dyn KeyStore>,
     vault: Arc<dyn KeyVault>,
     kek: [u8; 32],
+    /// Earlier key-encryption keys, still accepted while a rotation is
+    /// under way; a key found under one is re-wrapped under `kek` at once.
+    previous: std::sync::OnceLock<Vec<[u8; 32]>>,
     clock: Arc<dyn Clock>,
     cache: Mutex<HashMap<String, [u8; 32]>>,
 }
@@ -65,9 +68,20 @@ impl KeyRing {
             store,
             vault,
             kek,
+            previous: std::sync::OnceLock::new(),
             clock,
             cache: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Also accepts account keys wrapped under these earlier
+    /// key-encryption keys (a master-key rotation not yet finished).
+    pub fn accept_previous(&self, keks: Vec<[u8; 32]>) {
+        let _ = self.previous.set(keks);
+    }
+
+    fn previous(&self) -> &[[u8; 32]] {
+        self.previous.get().map_or(&[], Vec::as_slice)
     }
 
     fn cached(&self, key_id: &str) -> Option<[u8; 32]> {
@@ -132,8 +146,20 @@ impl KeyRing {
     async fn unwrap_account_key(&self, account: AccountId, wrapped: &[u8]) -> Result<[u8; 32]> {
         let ctx = account_context(account);
         if let Some(secret) = self.vault.secret(account).await? {
-            return crypto::unwrap_key(&self.account_kek(account, &secret), &ctx, wrapped)
-                .map_err(broken);
+            let current = crypto::unwrap_key(&self.account_kek(account, &secret), &ctx, wrapped);
+            let Err(e) = current else {
+                return current.map_err(broken);
+            };
+            // Wrapped before a rotation that has not reached it yet.
+            for old in self.previous() {
+                let old = crypto::combine_keys(old, &secret, &ctx);
+                if let Ok(key) = crypto::unwrap_key(&old, &ctx, wrapped) {
+                    let new = crypto::wrap_key(&self.account_kek(account, &secret), &ctx, &key);
+                    self.store.rewrap_account_key(account, &new).await?;
+                    return Ok(key);
+                }
+            }
+            return Err(broken(e));
         }
         // No secret: either a key wrapped before the vault existed, which
         // is upgraded now, or one whose secret erasure destroyed — then the
@@ -254,6 +280,28 @@ impl KeyRing {
         let n = self.store.delete_media_keys_before(camera, day).await?;
         if n > 0 {
             self.forget_all();
+        }
+        Ok(n)
+    }
+
+    /// Finishes a rotation: every account key still wrapped under an
+    /// earlier key-encryption key (see [`KeyRing::accept_previous`]) is
+    /// re-wrapped under the current one; media is never rewritten. Returns
+    /// how many keys were re-wrapped. An account key no known key opens is
+    /// an error, so a rotation never completes over a key it would strand.
+    pub async fn rotate_all(&self) -> Result<u64> {
+        self.upgrade_all().await?;
+        let mut n = 0;
+        for (account, _, wrapped) in self.store.all_account_keys().await? {
+            let Some(secret) = self.vault.secret(account).await? else {
+                continue; // erased: its key is gone for good
+            };
+            let ctx = account_context(account);
+            if crypto::unwrap_key(&self.account_kek(account, &secret), &ctx, &wrapped).is_ok() {
+                continue;
+            }
+            self.unwrap_account_key(account, &wrapped).await?;
+            n += 1;
         }
         Ok(n)
     }
