@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
+use tracing::Instrument;
 
 use crate::clock::Clock;
 use crate::events::hub::Alert;
@@ -38,6 +39,21 @@ const POLL_WOKEN: Duration = Duration::from_secs(1);
 const PAGE: i64 = 500;
 /// How long messages are kept (a reader further behind starts afresh).
 pub const KEEP: Duration = Duration::from_secs(300);
+
+tokio::task_local! {
+    /// The id of the request being served (set by the HTTP layer), sent
+    /// along with any message it causes, so the logs of the instance that
+    /// acts on it name the same request.
+    pub static REQUEST_ID: String;
+}
+
+/// A stored message: what it says, and the request that caused it.
+#[derive(Debug, Serialize, Deserialize)]
+struct Envelope {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    request_id: Option<String>,
+    message: Message,
+}
 
 /// What one instance tells the others.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -101,7 +117,11 @@ impl Cluster {
     /// Sends `message` to the other instances. Best effort: what it carries
     /// is live and local delivery already happened, so a failure is logged.
     pub async fn send(&self, message: &Message) {
-        let body = match serde_json::to_string(message) {
+        let envelope = Envelope {
+            request_id: REQUEST_ID.try_with(Clone::clone).ok(),
+            message: message.clone(),
+        };
+        let body = match serde_json::to_string(&envelope) {
             Ok(b) => b,
             Err(e) => {
                 tracing::error!(error = %e, "cluster message not encoded");
@@ -199,8 +219,18 @@ impl Cluster {
                 if m.origin == self.instance {
                     continue;
                 }
-                match serde_json::from_str::<Message>(&m.body) {
-                    Ok(message) => self.act(events, message).await,
+                match serde_json::from_str::<Envelope>(&m.body) {
+                    Ok(Envelope {
+                        request_id,
+                        message,
+                    }) => {
+                        let span = tracing::info_span!(
+                            "cluster",
+                            origin = %m.origin.chars().take(8).collect::<String>(),
+                            request_id = %request_id.as_deref().unwrap_or("-"),
+                        );
+                        self.act(events, message).instrument(span).await
+                    }
                     // A newer instance's message this one does not know.
                     Err(e) => tracing::debug!(error = %e, "cluster message skipped"),
                 }
@@ -214,6 +244,7 @@ impl Cluster {
     async fn act(&self, events: &Events, message: Message) {
         match message {
             Message::Alert { accounts, alert } => {
+                tracing::debug!(event = alert.event_id, "alert from another instance");
                 for a in accounts {
                     events.hub().publish(AccountId(a), alert.clone());
                 }

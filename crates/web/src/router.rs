@@ -433,6 +433,7 @@ pub fn router(state: AppState) -> Router {
             forwarded_headers,
         ))
         .layer(middleware::from_fn(same_origin))
+        .layer(middleware::from_fn(carry_request_id))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::metrics::track,
@@ -464,6 +465,20 @@ pub fn router(state: AppState) -> Router {
 /// The header carrying a request's id, taken from the caller (a proxy or
 /// another instance) or made here, and returned with the response.
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Serves the request with its id in [`domain::cluster::REQUEST_ID`], so a
+/// message it sends to other instances carries it into their logs.
+async fn carry_request_id(req: Request, next: Next) -> Response {
+    let id: String = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+        .chars()
+        .take(64)
+        .collect();
+    domain::cluster::REQUEST_ID.scope(id, next.run(req)).await
+}
 
 async fn script(body: &'static str) -> impl IntoResponse {
     (

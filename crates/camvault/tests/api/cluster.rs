@@ -6,6 +6,7 @@
 use std::time::{Duration, Instant};
 
 use domain::ids::CameraId;
+use domain::ports::ClusterStore;
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -205,4 +206,27 @@ async fn an_alert_reaches_the_owners_stream_on_another_instance() {
     assert_eq!(local["event_id"], event["id"]);
     assert!(here.next(Duration::from_millis(600)).await.is_none());
     assert!(elsewhere.next(Duration::from_millis(600)).await.is_none());
+
+    // The request's id travels with the message, into the other
+    // instance's logs.
+    let resp = reqwest::Client::new()
+        .post(first.url("/api/v1/device/events"))
+        .bearer_auth(&cam.token)
+        .header("x-request-id", "trace-7f3a")
+        .json(&motion(&first))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    assert_eq!(resp.headers()["x-request-id"], "trace-7f3a");
+    elsewhere
+        .next(Duration::from_secs(5))
+        .await
+        .expect("an alert");
+    let sent = first.core.store.messages_after(0, 1000).await.unwrap();
+    let carried = sent
+        .iter()
+        .filter(|m| m.body.contains("\"request_id\":\"trace-7f3a\""))
+        .count();
+    assert_eq!(carried, 1, "{sent:?}");
 }
