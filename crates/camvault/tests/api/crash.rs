@@ -86,8 +86,15 @@ pub async fn start_with(config: &Config, port: u16, env: &[(&str, &str)]) -> Ser
     panic!("the server did not become ready");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_killed_server_restarts_with_a_consistent_playable_index() {
+/// A configuration in a new directory (the test blob store, a fresh
+/// database) where `owner` has `n` bound cameras with serials `PREFIX-…`:
+/// the directory, the configuration, the owner's password and each
+/// camera's (serial, device secret), for servers run as separate processes.
+pub async fn fleet(
+    owner: &str,
+    n: usize,
+    prefix: &str,
+) -> (tempfile::TempDir, Config, String, Vec<(String, String)>) {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config {
         data_dir: dir.path().to_path_buf(),
@@ -96,13 +103,16 @@ async fn a_killed_server_restarts_with_a_consistent_playable_index() {
         ..Config::default()
     };
     crate::helpers::use_test_blobs(&mut config).await;
-    let (password, cameras) = {
-        let core = Core::build(&config, Deps::default()).await.unwrap();
-        let (_, password) = ensure_owner(&core, "crash").await.unwrap();
-        let cameras = prepare(&core, "crash", CAMERAS, "CRASH").await.unwrap();
-        core.store.close().await;
-        (password.unwrap(), cameras)
-    };
+    let core = Core::build(&config, Deps::default()).await.unwrap();
+    let (_, password) = ensure_owner(&core, owner).await.unwrap();
+    let cameras = prepare(&core, owner, n, prefix).await.unwrap();
+    core.store.close().await;
+    (dir, config, password.unwrap(), cameras)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_server_restarts_with_a_consistent_playable_index() {
+    let (_dir, config, password, cameras) = fleet("crash", CAMERAS, "CRASH").await;
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let server = start(&config, port).await;

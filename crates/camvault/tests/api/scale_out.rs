@@ -10,8 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use camvault::app::{Core, Deps};
-use camvault::config::Config;
-use camvault::simulate::{ensure_owner, prepare, Pacing, Simulator};
+use camvault::simulate::{Pacing, Simulator};
 use domain::clock::{Clock, SystemClock, Timestamp};
 use domain::ports::{BlobStore, JobLeaseStore};
 use domain::privacy::export::ExportStore;
@@ -89,21 +88,7 @@ async fn until(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cameras_viewers_and_jobs_survive_an_instance_killed_mid_run() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = Config {
-        data_dir: dir.path().to_path_buf(),
-        database_url: Some(testkit::test_database_url(dir.path()).await),
-        key_vault_dir: Some(dir.path().join("keys")),
-        ..Config::default()
-    };
-    crate::helpers::use_test_blobs(&mut config).await;
-    let (password, cameras) = {
-        let core = Core::build(&config, Deps::default()).await.unwrap();
-        let (_, password) = ensure_owner(&core, "fleet").await.unwrap();
-        let cameras = prepare(&core, "fleet", CAMERAS, "FLEET").await.unwrap();
-        core.store.close().await;
-        (password.unwrap(), cameras)
-    };
+    let (_dir, config, password, cameras) = crate::crash::fleet("fleet", CAMERAS, "FLEET").await;
     let settings = [
         ("CAMVAULT_PURGE_INTERVAL_SECS", "1"),
         ("CAMVAULT_EXPORT_LEASE_SECS", "2"),

@@ -148,41 +148,11 @@ impl ExportStore for SqlStore {
     }
 
     async fn finish_export(&self, e: &ExportRecord, holder: &str) -> Result<bool> {
-        on_db_write!(&self.db, p => sqlx::query(
-                "UPDATE exports SET state = $1, finished_at = $2, expires_at = $3, bytes = $4, \
-                 parts = $5, media_files = $6, error = $7, lease_until = NULL \
-                 WHERE id = $8 AND claimed_by = $9 AND state = 'running'")
-            .bind(e.state.as_str())
-            .bind(e.finished_at.map(|t| t.ms()))
-            .bind(e.expires_at.map(|t| t.ms()))
-            .bind(e.bytes)
-            .bind(e.parts)
-            .bind(e.media_files)
-            .bind(&e.error)
-            .bind(&e.id)
-            .bind(holder)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected() == 1)
-            .map_err(storage))
+        Ok(self.write_export(e, Some(holder)).await? == 1)
     }
 
     async fn update_export(&self, e: &ExportRecord) -> Result<()> {
-        on_db_write!(&self.db, p => sqlx::query(
-                "UPDATE exports SET state = $1, finished_at = $2, expires_at = $3, bytes = $4, \
-                 parts = $5, media_files = $6, error = $7 WHERE id = $8")
-            .bind(e.state.as_str())
-            .bind(e.finished_at.map(|t| t.ms()))
-            .bind(e.expires_at.map(|t| t.ms()))
-            .bind(e.bytes)
-            .bind(e.parts)
-            .bind(e.media_files)
-            .bind(&e.error)
-            .bind(&e.id)
-            .execute(p)
-            .await
-            .map(|_| ())
-            .map_err(storage))
+        self.write_export(e, None).await.map(|_| ())
     }
 
     async fn exports_to_expire(
@@ -247,5 +217,42 @@ impl ExportStore for SqlStore {
             .await
             .map_err(storage)?);
         Ok(rows.into_iter().map(Event::from).collect())
+    }
+}
+
+impl SqlStore {
+    /// Writes an export's outcome; with a `holder`, only while it is that
+    /// holder's running export (then its lease ends). Returns rows written.
+    async fn write_export(&self, e: &ExportRecord, holder: Option<&str>) -> Result<u64> {
+        let sql = format!(
+            "UPDATE exports SET state = $1, finished_at = $2, expires_at = $3, bytes = $4, \
+             parts = $5, media_files = $6, error = $7{} WHERE id = $8{}",
+            if holder.is_some() {
+                ", lease_until = NULL"
+            } else {
+                ""
+            },
+            if holder.is_some() {
+                " AND claimed_by = $9 AND state = 'running'"
+            } else {
+                ""
+            },
+        );
+        on_db_write!(&self.db, p => {
+            let q = sqlx::query(&sql)
+                .bind(e.state.as_str())
+                .bind(e.finished_at.map(|t| t.ms()))
+                .bind(e.expires_at.map(|t| t.ms()))
+                .bind(e.bytes)
+                .bind(e.parts)
+                .bind(e.media_files)
+                .bind(&e.error)
+                .bind(&e.id);
+            let q = match holder {
+                Some(h) => q.bind(h),
+                None => q,
+            };
+            q.execute(p).await.map(|r| r.rows_affected()).map_err(storage)
+        })
     }
 }
