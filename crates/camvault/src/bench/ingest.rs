@@ -32,20 +32,20 @@ const DISK_SHARE: f64 = 0.5;
 /// The budget when free space cannot be read.
 const DEFAULT_BUDGET: u64 = 4_000_000_000;
 
-/// What the fast run measured.
-struct FastRun {
+/// What a fast run measured.
+pub(super) struct FastRun {
     /// Free space before, and the bytes the run was allowed to store.
-    disk: (Option<u64>, u64),
+    pub(super) disk: (Option<u64>, u64),
     /// Whether the run stopped early at its disk budget.
-    budget_hit: bool,
-    elapsed: Duration,
-    cpu: Option<f64>,
-    stored: u64,
-    refused: u64,
-    failed: u64,
-    bytes: u64,
-    p50_ms: Option<f64>,
-    p99_ms: Option<f64>,
+    pub(super) budget_hit: bool,
+    pub(super) elapsed: Duration,
+    pub(super) cpu: Option<f64>,
+    pub(super) stored: u64,
+    pub(super) refused: u64,
+    pub(super) failed: u64,
+    pub(super) bytes: u64,
+    pub(super) p50_ms: Option<f64>,
+    pub(super) p99_ms: Option<f64>,
 }
 
 /// What the plain-write baseline measured.
@@ -88,17 +88,37 @@ fn per_mb(cpu: Option<f64>, bytes: u64) -> Option<f64> {
     cpu.filter(|_| bytes > 0).map(|c| c / mb(bytes))
 }
 
+/// Free space under `dir`, and the share of it one fast run may store.
+pub(super) async fn disk_budget(dir: &Path) -> (Option<u64>, u64) {
+    let free = free_bytes(dir).await;
+    (
+        free,
+        free.map_or(DEFAULT_BUDGET, |f| (f as f64 * DISK_SHARE) as u64),
+    )
+}
+
 async fn fast_run(server: &BenchServer, opts: &Options) -> anyhow::Result<FastRun> {
-    let free = free_bytes(server.dir()).await;
-    let budget = free.map_or(DEFAULT_BUDGET, |f| (f as f64 * DISK_SHARE) as u64);
+    let disk = disk_budget(server.dir()).await;
     let (cameras, _) = server.cameras(opts.cameras, PREFIX).await?;
-    let sim = Simulator::new(&server.base, cameras, Pacing::Fast, Arc::new(SystemClock))?;
+    fast_load(&server.base, cameras, opts.seconds, disk).await
+}
+
+/// `cameras` at fast pacing against the server at `base` for `seconds`,
+/// stopping early once they have stored `disk.1` bytes.
+pub(super) async fn fast_load(
+    base: &str,
+    cameras: Vec<(String, String)>,
+    seconds: u64,
+    disk: (Option<u64>, u64),
+) -> anyhow::Result<FastRun> {
+    let budget = disk.1;
+    let sim = Simulator::new(base, cameras, Pacing::Fast, Arc::new(SystemClock))?;
     let stats = sim.stats();
     let (stop, stopped) = watch::channel(false);
     let cpu0 = cpu_seconds();
     let started = Instant::now();
     let task = sim.spawn(stopped);
-    let deadline = started + Duration::from_secs(opts.seconds);
+    let deadline = started + Duration::from_secs(seconds);
     let mut budget_hit = false;
     // At hundreds of MB/s a 20 s run can fill a small disk: stop at the
     // budget instead, which leaves the rate measured just as valid.
@@ -119,7 +139,7 @@ async fn fast_run(server: &BenchServer, opts: &Options) -> anyhow::Result<FastRu
     let cpu = cpu_seconds().zip(cpu0).map(|(b, a)| b - a);
     let snap = stats.snapshot();
     Ok(FastRun {
-        disk: (free, budget),
+        disk,
         budget_hit,
         elapsed,
         cpu,

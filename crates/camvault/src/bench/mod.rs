@@ -10,6 +10,7 @@
 mod album;
 mod audit;
 mod capacity;
+mod cluster;
 mod crypto;
 mod events;
 mod export;
@@ -56,6 +57,9 @@ pub enum Which {
     Audit,
     /// A long clip uploaded to the album in pieces against copying the file, and its memory.
     Album,
+    /// Live view relayed to a second instance against the camera's own, and
+    /// ingest with blobs in S3 against the local disk.
+    Cluster,
     /// All of the above (memory first, while the process is fresh).
     All,
 }
@@ -91,6 +95,14 @@ pub struct BenchArgs {
     /// MB of the clip the album benchmark uploads.
     #[arg(long, default_value_t = 1000)]
     pub album_mb: u64,
+    /// Database the cluster benchmark's two instances share
+    /// (`postgres://…`, an empty one); default a new SQLite file.
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// S3-compatible endpoint for the cluster benchmark's S3 ingest run
+    /// (skipped without one).
+    #[arg(long, env = "CAMVAULT_BENCH_S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
 }
 
 /// How big a run is; the command line sets it, tests shrink it.
@@ -114,6 +126,10 @@ pub struct Options {
     pub shred_mb: u64,
     /// MB of the clip uploaded to the album.
     pub album_mb: u64,
+    /// Database shared by the cluster benchmark's instances (None: SQLite).
+    pub database_url: Option<String>,
+    /// S3 endpoint of the cluster benchmark's S3 ingest run.
+    pub s3_endpoint: Option<String>,
     /// Shorter rounds and fewer requests: checks that it runs, measures little.
     pub quick: bool,
 }
@@ -130,6 +146,8 @@ impl From<&BenchArgs> for Options {
             export_mb: a.export_mb.max(1),
             shred_mb: a.shred_mb.max(1),
             album_mb: a.album_mb.max(1),
+            database_url: a.database_url.clone().filter(|u| !u.is_empty()),
+            s3_endpoint: a.s3_endpoint.clone().filter(|u| !u.is_empty()),
             quick: false,
         }
     }
@@ -180,6 +198,7 @@ pub async fn run_one(which: Which, opts: &Options, rep: &mut Reporter) -> anyhow
         Which::Shred => shred::run(opts, rep).await,
         Which::Audit => audit::run(opts, rep).await,
         Which::Album => album::run(opts, rep).await,
+        Which::Cluster => cluster::run(opts, rep).await,
         Which::All => anyhow::bail!("`all` is a list, not one benchmark"),
     }
 }
@@ -197,6 +216,7 @@ fn name(which: Which) -> &'static str {
         Which::Shred => "shred",
         Which::Audit => "audit",
         Which::Album => "album",
+        Which::Cluster => "cluster",
         Which::All => "all",
     }
 }
@@ -220,6 +240,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             Which::Shred,
             Which::Audit,
             Which::Album,
+            Which::Cluster,
         ],
         one => vec![one],
     };
@@ -266,6 +287,8 @@ mod tests {
             export_mb: 8,
             shred_mb: 8,
             album_mb: 12,
+            database_url: None,
+            s3_endpoint: None,
             quick: true,
         }
     }
@@ -365,6 +388,34 @@ mod tests {
         let alerts = &rep.outcomes()[0].details;
         assert_eq!(alerts["deliveries"], alerts["deliveries_expected"]);
         assert!(rep.outcomes()[2].details["events"].as_u64().unwrap() > 0);
+    }
+
+    // Two instances on one SQLite file; no S3 endpoint, so that half is skipped.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_tiny_cluster_run_reports_sane_json() {
+        let mut rep = Reporter::new(false);
+        // Cameras start within the first 2 s and send after 2 s more.
+        let opts = Options {
+            seconds: 5,
+            ..tiny()
+        };
+        run_one(Which::Cluster, &opts, &mut rep).await.unwrap();
+        let names: Vec<&str> = rep.outcomes().iter().map(|o| o.bench.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "cluster.relay_p50",
+                "cluster.relay_p99",
+                "cluster.s3_ingest"
+            ]
+        );
+        for o in rep.outcomes() {
+            sane(o);
+        }
+        let relay = &rep.outcomes()[0].details;
+        assert!(relay["remote_samples"].as_u64().unwrap() > 0);
+        assert_eq!(relay["missed_remote"], 0);
+        assert!(rep.outcomes()[2].value.is_none());
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
