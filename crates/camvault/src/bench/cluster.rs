@@ -24,10 +24,9 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use domain::clock::SystemClock;
 use domain::ids::CameraId;
-use domain::ports::CameraStore;
 use domain::recordings::live::LiveSegment;
 use futures_util::StreamExt;
-use tokio::sync::{broadcast, oneshot, watch};
+use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
@@ -35,12 +34,12 @@ use tokio_tungstenite::tungstenite::Message;
 
 use super::ingest::{disk_budget, fast_load, samples_ms, FastRun};
 use super::report::{Outcome, Reporter};
-use super::server::OWNER;
+use super::server::BenchServer;
 use super::sys::{mb, quantile, ScratchDir};
 use super::{settle, shared_cores_note, Options};
-use crate::app::{App, Core, Deps};
+use crate::app::Deps;
 use crate::config::Config;
-use crate::simulate::{self, Pacing, Simulator};
+use crate::simulate::{Pacing, Simulator};
 
 /// Serial prefix of the relayed cameras.
 const PREFIX: &str = "CLU";
@@ -53,79 +52,32 @@ const DRAIN: Duration = Duration::from_secs(1);
 /// Segments arriving at A this close to the cameras' stop are not counted:
 /// the stop may cut their handling short.
 const TAIL: Duration = Duration::from_millis(500);
-/// How long a stopping server may take.
-const STOP_GRACE: Duration = Duration::from_secs(15);
 /// Most an S3 run stores: moto keeps every object in memory.
 const S3_BUDGET: u64 = 2_000_000_000;
 /// The period of a real-time camera, over which camera starts are spread.
 const PERIOD: Duration = Duration::from_secs(2);
 
-/// Settings of instance `name` on the stores under `root` (blobs in
-/// `s3`, an endpoint and a bucket, when given): the bench servers' defaults
-/// (loopback port, no per-address limit, no purge during a run).
-fn node_config(root: &Path, name: &str, db: &str, s3: Option<&(String, String)>) -> Config {
-    // Real credentials from the environment win; moto takes any.
-    let cred = |var: &str| {
-        s3.filter(|_| std::env::var_os(var).is_none())
-            .map(|_| "bench".to_string())
-    };
-    Config {
-        listen: "127.0.0.1:0".into(),
-        rate_limit_per_minute: 0,
-        auth_rate_limit_per_minute: 0,
-        data_dir: root.join(name),
-        database_url: Some(db.into()),
-        master_key_file: Some(root.join("master.key")),
-        key_vault_dir: Some(root.join("keys")),
-        blob_dir: Some(root.join("blobs")),
-        blob_bucket: s3.map(|(_, b)| b.clone()),
-        s3_endpoint: s3.map(|(e, _)| e.clone()),
-        s3_access_key_id: cred("AWS_ACCESS_KEY_ID"),
-        s3_secret_access_key: cred("AWS_SECRET_ACCESS_KEY"),
-        s3_path_style: s3.is_some(),
-        s3_allow_http: s3.is_some_and(|(e, _)| e.starts_with("http://")),
-        retention_days: 3650,
-        purge_interval_secs: 365 * 86_400,
-        ..Config::default()
+/// Points a bench server's settings at the stores the instances share
+/// under `root` (database `db`), or at blobs in `s3` (an endpoint and a
+/// bucket) when given.
+fn share(c: &mut Config, root: Option<&Path>, db: Option<&str>, s3: Option<&(String, String)>) {
+    if let Some(root) = root {
+        c.master_key_file = Some(root.join("master.key"));
+        c.key_vault_dir = Some(root.join("keys"));
+        c.blob_dir = Some(root.join("blobs"));
     }
-}
-
-/// One running instance (`App::build`, then `App::run` on a task).
-struct Node {
-    base: String,
-    core: Core,
-    stop: oneshot::Sender<()>,
-    task: JoinHandle<anyhow::Result<()>>,
-}
-
-impl Node {
-    async fn start(config: &Config) -> anyhow::Result<Node> {
-        let app = App::build(config, Deps::default())
-            .await
-            .context("building a bench instance")?;
-        let (base, core) = (format!("http://{}", app.local_addr()), app.core().clone());
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(app.run(async move {
-            let _ = stopped.await;
-        }));
-        Ok(Node {
-            base,
-            core,
-            stop,
-            task,
-        })
+    if let Some(db) = db {
+        c.database_url = Some(db.into());
     }
-
-    async fn stop(self) -> anyhow::Result<()> {
-        let _ = self.stop.send(());
-        let abort = self.task.abort_handle();
-        match tokio::time::timeout(STOP_GRACE, self.task).await {
-            Ok(joined) => joined.context("a bench instance panicked")?,
-            Err(_) => {
-                abort.abort();
-                anyhow::bail!("a bench instance did not stop within {STOP_GRACE:?}")
-            }
-        }
+    if let Some((endpoint, bucket)) = s3 {
+        // Real credentials from the environment win; moto takes any.
+        let cred = |var: &str| std::env::var_os(var).is_none().then(|| "bench".to_string());
+        c.blob_bucket = Some(bucket.clone());
+        c.s3_endpoint = Some(endpoint.clone());
+        c.s3_access_key_id = cred("AWS_ACCESS_KEY_ID");
+        c.s3_secret_access_key = cred("AWS_SECRET_ACCESS_KEY");
+        c.s3_path_style = true;
+        c.s3_allow_http = endpoint.starts_with("http://");
     }
 }
 
@@ -262,16 +214,10 @@ fn tally(r: &mut Relay, fed: &Seen, (local, remote): (&Seen, &Seen), warm: bool,
 }
 
 /// Cameras on A, their viewers on A and B, and the measurement.
-async fn relay_on(a: &Node, b: &Node, opts: &Options) -> anyhow::Result<Relay> {
-    let creds = simulate::prepare(&a.core, OWNER, opts.cameras, PREFIX).await?;
-    let mut ids = Vec::with_capacity(creds.len());
-    for (serial, _) in &creds {
-        let camera = a.core.store.camera_by_serial(serial).await?;
-        ids.push(camera.with_context(|| format!("{serial} vanished"))?.id);
-    }
-    let owner = simulate::ensure_owner(&a.core, OWNER).await?.0;
-    let token = a.core.accounts.create_api_token(owner, "bench").await?.1;
-    let url = |n: &Node, id: CameraId| {
+async fn relay_on(a: &BenchServer, b: &BenchServer, opts: &Options) -> anyhow::Result<Relay> {
+    let (creds, ids) = a.cameras(opts.cameras, PREFIX).await?;
+    let token = a.token().await?;
+    let url = |n: &BenchServer, id: CameraId| {
         format!(
             "{}/api/v1/cameras/{id}/live",
             n.base.replacen("http://", "ws://", 1)
@@ -344,9 +290,10 @@ async fn relay(opts: &Options) -> anyhow::Result<Relay> {
     let dir = ScratchDir::new("cluster")?;
     let sqlite = format!("sqlite://{}", dir.path().join("shared.db").display());
     let db = opts.database_url.as_deref().unwrap_or(&sqlite);
-    let a = Node::start(&node_config(dir.path(), "a", db, None)).await?;
-    // A dropped node stops its server too.
-    let b = Node::start(&node_config(dir.path(), "b", db, None)).await?;
+    let shared = |c: &mut Config| share(c, Some(dir.path()), Some(db), None);
+    let a = BenchServer::start_adjusted("cluster-a", Deps::default(), shared).await?;
+    // A dropped server stops too.
+    let b = BenchServer::start_adjusted("cluster-b", Deps::default(), shared).await?;
     let result = relay_on(&a, &b, opts).await;
     let (stopped_b, stopped_a) = (b.stop().await, a.stop().await);
     let relay = result?;
@@ -374,14 +321,15 @@ async fn fresh_bucket(endpoint: &str) -> anyhow::Result<String> {
 /// The fast ingest load on one fresh server with its blobs on the local
 /// disk (`bucket` None) or in `bucket`.
 async fn ingest_on(opts: &Options, bucket: Option<(String, String)>) -> anyhow::Result<FastRun> {
-    let dir = ScratchDir::new("cluster-ingest")?;
-    let db = format!("sqlite://{}", dir.path().join("camvault.db").display());
-    let node = Node::start(&node_config(dir.path(), "data", &db, bucket.as_ref())).await?;
+    let node = BenchServer::start_adjusted("cluster-ingest", Deps::default(), |c| {
+        share(c, None, None, bucket.as_ref())
+    })
+    .await?;
     let result = async {
-        let creds = simulate::prepare(&node.core, OWNER, opts.cameras, INGEST_PREFIX).await?;
+        let (creds, _) = node.cameras(opts.cameras, INGEST_PREFIX).await?;
         let disk = match bucket {
             Some(_) => (None, S3_BUDGET),
-            None => disk_budget(dir.path()).await,
+            None => disk_budget(node.dir()).await,
         };
         let run = fast_load(&node.base, creds, opts.seconds, disk).await?;
         if bucket.is_some() {

@@ -62,8 +62,19 @@ impl BenchServer {
 
     /// Builds and starts a server with `deps` on a new scratch directory.
     pub async fn start_with(tag: &str, deps: Deps) -> anyhow::Result<BenchServer> {
+        Self::start_adjusted(tag, deps, |_| {}).await
+    }
+
+    /// Like [`BenchServer::start_with`], after `adjust` changed the
+    /// settings (another database, shared keys, a bucket…).
+    pub async fn start_adjusted(
+        tag: &str,
+        deps: Deps,
+        adjust: impl FnOnce(&mut Config),
+    ) -> anyhow::Result<BenchServer> {
         let dir = ScratchDir::new(tag)?;
-        let config = bench_config(dir.path().join("data"));
+        let mut config = bench_config(dir.path().join("data"));
+        adjust(&mut config);
         let app = App::build(&config, deps)
             .await
             .context("building the bench server")?;

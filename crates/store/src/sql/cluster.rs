@@ -99,7 +99,8 @@ impl ClusterStore for SqlStore {
         let Db::Postgres(pool) = &self.db else {
             return Ok(None);
         };
-        let mut listener = PgListener::connect_with(pool).await.map_err(storage)?;
+        let pool = pool.clone();
+        let mut listener = PgListener::connect_with(&pool).await.map_err(storage)?;
         listener.listen(CHANNEL).await.map_err(storage)?;
         let (tx, rx) = mpsc::channel(1);
         tokio::spawn(async move {
@@ -121,10 +122,11 @@ impl ClusterStore for SqlStore {
                         }
                     }
                     Err(e) => {
-                        tracing::warn!(error = %e, "cluster listener failed; retrying");
-                        if tx.is_closed() {
+                        // Closing the pool (the server stopping) ends it quietly.
+                        if tx.is_closed() || pool.is_closed() {
                             return;
                         }
+                        tracing::warn!(error = %e, "cluster listener failed; retrying");
                         tokio::time::sleep(Duration::from_secs(1)).await;
                     }
                 }
