@@ -46,6 +46,8 @@ struct Step {
     refused: u64,
     failed: u64,
     bytes: u64,
+    /// Process CPU seconds over the measured run.
+    cpu: Option<f64>,
     p50_ms: Option<f64>,
     p99_ms: Option<f64>,
     p999_ms: Option<f64>,
@@ -144,7 +146,9 @@ async fn step(
     // token, its init and the day's media key. Simulators count from their
     // start, so the warm-up runs on simulators of its own.
     spread_run(server, cameras, WARMUP.as_secs_f64()).await?;
+    let cpu0 = super::sys::cpu_seconds();
     let (stats, elapsed) = spread_run(server, cameras, seconds as f64).await?;
+    let cpu = super::sys::cpu_seconds().zip(cpu0).map(|(b, a)| b - a);
     let mut samples = Vec::new();
     let (mut stored, mut refused, mut failed, mut bytes) = (0, 0, 0, 0);
     for s in &stats {
@@ -162,6 +166,7 @@ async fn step(
         refused,
         failed,
         bytes,
+        cpu,
         p50_ms: quantile(&samples, 0.5),
         p99_ms: quantile(&samples, 0.99),
         p999_ms: quantile(&samples, 0.999),
@@ -275,6 +280,22 @@ pub async fn run(
         ));
     }
     rep.emit(o);
+    // The issue's own load: the 200-camera step against paced plain writes.
+    let paced = done
+        .iter()
+        .find(|s| s.cameras as f64 == CAMERAS_GOAL)
+        .or(done.last());
+    if let Some(s) = paced {
+        let run = super::paced::PacedRun {
+            cameras: s.cameras,
+            seconds: s.seconds,
+            bytes: s.bytes,
+            cpu: s.cpu,
+            p99_ms: s.p99_ms,
+        };
+        let segments = Arc::new(super::ingest::demo_segments()?);
+        super::paced::report(&run, segments, rep).await?;
+    }
     Ok(())
 }
 

@@ -20,6 +20,7 @@ mod ingest;
 mod live;
 mod memory;
 mod motion;
+mod paced;
 mod playback;
 pub mod report;
 mod server;
@@ -331,7 +332,8 @@ mod tests {
                 "ingest.throughput",
                 "ingest.cpu",
                 "ingest.ack_p99",
-                "ingest.capacity"
+                "ingest.capacity",
+                "ingest.paced"
             ]
         );
         for o in rep.outcomes() {
