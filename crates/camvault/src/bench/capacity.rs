@@ -280,7 +280,7 @@ pub async fn run(
         ));
     }
     rep.emit(o);
-    // The issue's own load: the 200-camera step against paced plain writes.
+    // The sizing load: the 200-camera step against paced plain writes.
     let paced = done
         .iter()
         .find(|s| s.cameras as f64 == CAMERAS_GOAL)

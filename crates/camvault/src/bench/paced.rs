@@ -1,4 +1,4 @@
-//! `ingest.paced`: the load the recording issue names, N cameras at 2 Mbit/s
+//! `ingest.paced`: the load recording is sized for, N cameras at 2 Mbit/s
 //! for a while with encryption on, against writing the same bytes at the
 //! same pace to the same disk with no processing. At a pace both can keep,
 //! the stored MB/s say whether camvault keeps up; the CPU per MB says what
@@ -41,7 +41,9 @@ async fn plain_paced(
         let (root, segments) = (dir.to_path_buf(), segments.clone());
         let phase = period.mul_f64(t as f64 / tasks as f64);
         set.spawn(async move {
-            let mut next = tokio::time::Instant::now() + phase;
+            // A real-time camera sends a segment once its 2 s are recorded:
+            // the first write comes a period after the writer's phase.
+            let mut next = tokio::time::Instant::now() + phase + period;
             let (mut k, mut bytes) = (0usize, 0u64);
             while next < deadline {
                 tokio::time::sleep_until(next).await;
