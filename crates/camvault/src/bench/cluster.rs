@@ -28,8 +28,6 @@ use domain::recordings::live::LiveSegment;
 use futures_util::StreamExt;
 use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::ingest::{disk_budget, fast_load, samples_ms, FastRun};
@@ -128,14 +126,7 @@ async fn viewer(
     token: &str,
     mut stop: watch::Receiver<bool>,
 ) -> anyhow::Result<JoinHandle<Seen>> {
-    let mut req = url.into_client_request()?;
-    req.headers_mut().insert(
-        "authorization",
-        HeaderValue::from_str(&format!("Bearer {token}"))?,
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(req)
-        .await
-        .context("opening a live socket")?;
+    let mut ws = super::live::live_socket(&url, token).await?;
     Ok(tokio::spawn(async move {
         let (mut got, mut init_next) = (Vec::new(), false);
         loop {

@@ -52,20 +52,31 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
     }
 }
 
+/// A live-view socket at `url` (`ws://…/live`) with a bearer `token`.
+pub(super) async fn live_socket(
+    url: &str,
+    token: &str,
+) -> anyhow::Result<
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+> {
+    let mut req = url.into_client_request()?;
+    req.headers_mut().insert(
+        "authorization",
+        HeaderValue::from_str(&format!("Bearer {token}"))?,
+    );
+    let (ws, _) = tokio_tungstenite::connect_async(req)
+        .await
+        .context("opening a live socket")?;
+    Ok(ws)
+}
+
 /// Connects one viewer; its task returns how many media segments it got.
 async fn viewer(
     url: &str,
     token: &str,
     mut stop: watch::Receiver<bool>,
 ) -> anyhow::Result<JoinHandle<u64>> {
-    let mut req = url.into_client_request()?;
-    req.headers_mut().insert(
-        "authorization",
-        HeaderValue::from_str(&format!("Bearer {token}"))?,
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(req)
-        .await
-        .context("opening a live socket")?;
+    let mut ws = live_socket(url, token).await?;
     Ok(tokio::spawn(async move {
         let (mut binary, mut text) = (0u64, 0u64);
         loop {
